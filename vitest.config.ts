@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'sim/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
+    exclude: ['dist/**', 'node_modules/**', 'test/cluster/**'],
+    testTimeout: 20_000,
+    pool: 'forks',
+  },
+});
