@@ -70,6 +70,7 @@ export function formatLogfmt(record: Record<string, unknown>, color: boolean): s
 }
 
 function logfmtValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : String(JSON.stringify(value));
+  // JSON.stringify(undefined) is undefined at run time despite its declared type.
+  const text = typeof value === 'string' ? value : ((JSON.stringify(value) as string | undefined) ?? 'null');
   return /^[^\s"=\\]+$/.test(text) ? text : JSON.stringify(text);
 }
