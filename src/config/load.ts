@@ -223,7 +223,7 @@ export function printableConfig(config: Config): Record<string, unknown> {
     const value: unknown = config[key];
     if (spec.secret === true) out[key] = value === '' ? '' : '<redacted>';
     else if (spec.kind === 'duration' && typeof value === 'number') out[key] = formatGoDuration(value);
-    else out[key] = value;
+    else out[key] = value ?? null;
   }
   return out;
 }

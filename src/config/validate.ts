@@ -37,7 +37,7 @@ export function validateConfig(config: Config): ConfigProblem[] {
     const at: PathSegment[] = ['agent-config', 'additional-hooks', index];
     if (hook.path === undefined || hook.path === '') problem([...at, 'path'], 'is required');
     if (hook.volume === undefined) problem([...at, 'volume'], 'is required');
-    else if (hook.volume.name === '') problem([...at, 'volume', 'name'], 'is required');
+    else if (!hook.volume.name) problem([...at, 'volume', 'name'], 'is required');
   }
 
   checkPodSpecPatch(config, problem);
