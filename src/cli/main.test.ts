@@ -97,10 +97,27 @@ describe('agent-stack-k8s (controller)', () => {
     expect(stderr).toBe('config: log-format: must be one of logfmt, json (from flag --log-format)\n');
   });
 
-  it('says the controller is not available yet and exits 1', async () => {
-    const { status, stderr } = await run([]);
+  it('logs through the configured logger and exits 1 while the controller is not available', async () => {
+    const { status, stdout } = await run(['--log-format', 'json', '--debug'], { BUILDKITE_TOKEN: 'tok-123' });
     expect(status).toBe(1);
-    expect(stderr).toContain('the controller is not available in this build yet');
+    const records = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.map((r) => [r.level, r.component, r.msg])).toEqual([
+      ['debug', 'controller', 'configuration loaded'],
+      [
+        'error',
+        'controller',
+        'the controller is not available in this build yet; the configuration is valid',
+      ],
+    ]);
+    expect(stdout).not.toContain('tok-123');
+  });
+
+  it('writes logfmt lines by default', async () => {
+    const { stdout } = await run([]);
+    expect(stdout).toMatch(/^time=\S+ level=error component=controller msg="the controller is not available/);
   });
 
   it('exits 2 on an unknown flag', async () => {

@@ -8,18 +8,22 @@ import { loadConfig, printableConfig, type ConfigInput, type LoadResult } from '
 import { CONFIG_KEYS, OPTIONS, envName, type ConfigKey, type OptionSpec } from '../config/schema.js';
 import { AGENT_VERSION } from '../config/schema.js';
 import { VERSION } from '../version.js';
+import { createLogger } from '../observability/logger.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly readFile?: (path: string) => string;
+  /** Whether stdout is a terminal (colours in logfmt output). */
+  readonly isTTY?: boolean;
 }
 
 const processIO = (): CliIO => ({
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  isTTY: process.stdout.isTTY,
 });
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
@@ -54,9 +58,15 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
       exit(reportConfigErrors(loaded, io));
       return;
     }
-    io.stderr(
-      'agent-stack-k8s: the controller is not available in this build yet; the configuration is valid\n',
-    );
+    const logger = createLogger({
+      format: loaded.config['log-format'],
+      level: loaded.config['log-level'],
+      debug: loaded.config.debug,
+      color: !loaded.config['no-color'] && io.isTTY === true,
+      write: io.stdout,
+    });
+    logger.debug({ config: printableConfig(loaded.config) }, 'configuration loaded');
+    logger.error('the controller is not available in this build yet; the configuration is valid');
     exit(1);
   });
 
