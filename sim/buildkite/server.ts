@@ -44,6 +44,14 @@ export interface FaultSpec {
   readonly count?: number;
 }
 
+export interface SimRequest {
+  readonly endpoint: string;
+  readonly method: string;
+  /** Raw path and query as sent (still escaped). */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
 export interface BuildkiteSimOptions {
   /** Cluster agent token accepted by Stacks, `/v3/token` and agent registration. */
   readonly agentToken: string;
@@ -77,6 +85,8 @@ export interface BuildkiteSim {
   job(id: string): SimJob | undefined;
   /** Request counts per endpoint name. */
   requestCounts(): Record<string, number>;
+  /** The most recent requests (up to 1000), oldest first, for header and path assertions. */
+  readonly requests: readonly SimRequest[];
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
   advance(ms: number): void;
@@ -111,6 +121,7 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
   });
   const clusterUuid = options.clusterUuid ?? randomUUID();
   const counts: Record<string, number> = {};
+  const requests: SimRequest[] = [];
   const faults: { spec: FaultSpec; remaining: number }[] = [];
   const limits = options.rateLimits === false ? {} : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
   const windows = new Map<string, number[]>();
@@ -661,6 +672,13 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
     const match = matchRoute(routes, req.method ?? 'GET', segments);
     const name = match?.route.name ?? 'unknown';
     counts[name] = (counts[name] ?? 0) + 1;
+    requests.push({
+      endpoint: name,
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: { ...req.headers },
+    });
+    if (requests.length > 1000) requests.shift();
     let cachedBody: Buffer | undefined;
     const rawBody = async (): Promise<Buffer> => (cachedBody ??= await readBody(req));
     try {
@@ -731,6 +749,7 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
     },
     job: (id) => model.job(id),
     requestCounts: () => ({ ...counts }),
+    requests,
     injectFault: (fault) => {
       faults.push({ spec: fault, remaining: fault.count ?? 1 });
     },

@@ -35,6 +35,8 @@ export interface HttpClientOptions {
   readonly logger: Logger;
   readonly retry?: RetryPolicy;
   readonly random?: () => number;
+  /** The wait between attempts; the shared abortable sleep unless a test records the delays. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface HttpRequest {
@@ -65,6 +67,7 @@ export class HttpClient {
   private readonly agent: Agent;
   private readonly options: HttpClientOptions;
   private readonly retry: RetryPolicy;
+  private closing: Promise<void> | undefined;
 
   constructor(options: HttpClientOptions) {
     this.options = options;
@@ -94,7 +97,7 @@ export class HttpClient {
         'retrying Buildkite request',
       );
       try {
-        await sleep(delay, req.signal);
+        await (this.options.sleep ?? sleep)(delay, req.signal);
       } catch {
         return outcome;
       }
@@ -102,8 +105,10 @@ export class HttpClient {
     return outcome;
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  /** Idempotent: a second close waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.agent.close();
+    return this.closing;
   }
 
   private async once(req: HttpRequest): Promise<HttpOutcome> {

@@ -36,6 +36,7 @@ export interface StacksJobSourceOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly retry?: RetryPolicy;
   readonly random?: () => number;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly notifications?: { readonly intervalMs?: number; readonly capacity?: number };
   readonly now?: () => number;
 }
@@ -119,6 +120,7 @@ export class StacksJobSource implements JobSource {
       logger: options.logger,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.random === undefined ? {} : { random: options.random }),
+      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
     });
     this.batcher = new NotificationBatcher({
       send: (batch) => this.sendNotifications(batch),
