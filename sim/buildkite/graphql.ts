@@ -44,7 +44,7 @@ export function handleGraphql(
         string,
         unknown
       >;
-      const job = typeof input.id === 'string' ? model.job(input.id) : undefined;
+      const job = typeof input.id === 'string' ? model.job(jobUuidFromId(input.id)) : undefined;
       if (job === undefined) return { data: null, errors: [{ message: 'No job found with that ID' }] };
       const outcome = model.cancel(job.id);
       if (!outcome.ok) return { data: null, errors: [{ message: outcome.message }] };
@@ -60,6 +60,12 @@ export function handleGraphql(
     default:
       return { data: null, errors: [{ message: `The simulator does not support operation "${operation}"` }] };
   }
+}
+
+/** Accepts a job UUID or its GraphQL ID (base64 of `JobTypeCommand---<uuid>`). */
+function jobUuidFromId(id: string): string {
+  const decoded = Buffer.from(id, 'base64').toString('utf8');
+  return decoded.startsWith('JobTypeCommand---') ? decoded.slice('JobTypeCommand---'.length) : id;
 }
 
 export function clusterGraphqlId(clusterUuid: string): string {

@@ -105,6 +105,10 @@ export class HttpClient {
     return outcome;
   }
 
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
   /** Idempotent: a second close waits for the first. */
   close(): Promise<void> {
     this.closing ??= this.agent.close();
