@@ -34,7 +34,7 @@ export interface FaultSpec {
   readonly endpoint: string;
   /** Answer with this status and `{"message"}` instead of handling the request. */
   readonly status?: number;
-  /** Sent as `Retry-After` (seconds) with `status`. */
+  /** Sent as `Retry-After` (seconds): with `status`, or alone on an otherwise normal answer. */
   readonly retryAfterSeconds?: number;
   /** Delay before handling (or before the faulty answer). */
   readonly latencyMs?: number;
@@ -472,7 +472,7 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
           log_max_size_bytes: 0,
           token: job.jobToken,
           runnable_at: new Date(job.scheduledAt).toISOString(),
-          priority: { number: job.priority },
+          priority: job.priority,
         });
       },
     },
@@ -525,12 +525,14 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
       handler: async ({ req, params, body, reply }) => {
         const job = requireJobAccess(req, params[0] ?? '');
         const b = await body();
+        // The agent sends exit_status as a string and omits it when empty.
         const exit = b.exit_status;
-        if (typeof exit !== 'string' && typeof exit !== 'number')
-          throw new HttpError(422, 'exit_status is required');
+        if (exit !== undefined && typeof exit !== 'string' && typeof exit !== 'number') {
+          throw new HttpError(422, 'exit_status must be a string');
+        }
         const outcome = model.finishByAgent(
           job.id,
-          String(exit),
+          exit === undefined ? '' : String(exit),
           typeof b.signal_reason === 'string' ? b.signal_reason : null,
         );
         if (!outcome.ok) throw new HttpError(outcome.status, outcome.message);
@@ -689,6 +691,9 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
         if (fault.drop === true) {
           req.socket.destroy();
           return;
+        }
+        if (fault.status === undefined && fault.retryAfterSeconds !== undefined) {
+          res.setHeader('Retry-After', String(fault.retryAfterSeconds));
         }
         if (fault.status !== undefined) {
           throw new HttpError(
@@ -910,8 +915,13 @@ function parseFault(b: Record<string, unknown>): FaultSpec {
     ...(drop === true ? { drop: true } : {}),
     ...(count === undefined ? {} : { count: int(count, 'count', 1, 1_000_000) }),
   };
-  if (spec.status === undefined && spec.latencyMs === undefined && spec.drop !== true) {
-    throw new HttpError(400, 'a fault needs status, latency_ms or drop');
+  if (
+    spec.status === undefined &&
+    spec.latencyMs === undefined &&
+    spec.drop !== true &&
+    spec.retryAfterSeconds === undefined
+  ) {
+    throw new HttpError(400, 'a fault needs status, retry_after_seconds, latency_ms or drop');
   }
   return spec;
 }

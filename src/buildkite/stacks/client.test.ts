@@ -236,6 +236,40 @@ describe('StacksJobSource against the simulator', () => {
     expect(sim.requestCounts()['list-scheduled-jobs']).toBe(1);
   });
 
+  it('hands back Retry-After from a successful list', async () => {
+    value(await source.register());
+    sim.injectFault({ endpoint: 'list-scheduled-jobs', retryAfterSeconds: 5 });
+    const res = await source.listScheduledJobs({});
+    expect(res).toMatchObject({ ok: true, retryAfterMs: 5000 });
+  });
+
+  it('times out a slow request as a retryable error', async () => {
+    value(await source.register());
+    const impatient = new StacksJobSource({
+      endpoint: sim.agentEndpoint,
+      agentToken: TOKEN,
+      timeoutMs: 20,
+      version: '1',
+      logger,
+      stackKey: 'my-stack',
+      queueKey: '_default',
+    });
+    sim.injectFault({ endpoint: 'list-scheduled-jobs', latencyMs: 300 });
+    const res = await impatient.listScheduledJobs({});
+    await impatient.close();
+    expect(res.ok).toBe(false);
+    if (!res.ok) {
+      expect(res.error.kind).toBe('retryable');
+      expect(res.error.message).toContain('timed out after 20 ms');
+    }
+  });
+
+  it('makes no request for an empty reserve or state lookup', async () => {
+    value(await source.reserveJobs([], 0));
+    expect(value(await source.getJobStates([])).size).toBe(0);
+    expect(sim.requestCounts()).toEqual({});
+  });
+
   it('is rate limited per endpoint with RateLimit headers', async () => {
     value(await source.register());
     for (let i = 0; i < 10; i++) value(await source.listScheduledJobs({}));
