@@ -82,6 +82,7 @@ function commandJob(job: SimJob) {
     priority: { number: job.priority },
     agentQueryRules: job.agentQueryRules,
     command: job.command,
+    scheduledAt: new Date(job.scheduledAt).toISOString(),
   };
 }
 

@@ -49,6 +49,9 @@ export interface HttpRequest {
   /** Raw body with its own content headers (log chunks). */
   readonly raw?: { readonly data: Uint8Array; readonly headers: Readonly<Record<string, string>> };
   readonly headers?: Readonly<Record<string, string>>;
+  /** Overrides the client's base URL and `Authorization` for this request (an agent session's calls). */
+  readonly baseUrl?: string;
+  readonly authorization?: string;
   /** Retry 429/5xx/network errors with backoff; otherwise one attempt. */
   readonly retry: boolean;
   readonly signal?: AbortSignal | undefined;
@@ -105,10 +108,6 @@ export class HttpClient {
     return outcome;
   }
 
-  get baseUrl(): string {
-    return this.options.baseUrl;
-  }
-
   /** Idempotent: a second close waits for the first. */
   close(): Promise<void> {
     this.closing ??= this.agent.close();
@@ -116,12 +115,12 @@ export class HttpClient {
   }
 
   private async once(req: HttpRequest): Promise<HttpOutcome> {
-    const url = new URL(this.options.baseUrl.replace(/\/+$/, '') + req.path);
+    const url = new URL((req.baseUrl ?? this.options.baseUrl).replace(/\/+$/, '') + req.path);
     for (const [key, value] of Object.entries(req.query ?? {})) url.searchParams.append(key, value);
     const what = `${req.method} ${url.pathname}`;
     const headers: Record<string, string> = {
       'user-agent': this.options.userAgent,
-      authorization: this.options.authorization,
+      authorization: req.authorization ?? this.options.authorization,
       accept: 'application/json',
       'content-type': 'application/json',
       ...req.headers,

@@ -75,6 +75,7 @@ describe('GraphqlJobSource against the simulator', () => {
     expect(first.jobs.map((j) => j.id)).toEqual([ids[1], ids[0]]);
     expect(first.jobs[0]?.priority).toBe(5);
     expect(first.jobs[0]?.agentQueryRules).toEqual(['queue=k8s']);
+    expect(first.jobs[1]?.scheduledAt).toBe('2026-02-01T00:00:00.000Z');
     expect(first.hasNextPage).toBe(true);
 
     const second = value(await source.listScheduledJobs({ limit: 2, after: first.endCursor ?? '' }));

@@ -377,6 +377,6 @@ export class GraphqlJobSource implements JobSource {
   }
 
   async close(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.http.close(), this.acquireAndFail.close()]);
   }
 }
