@@ -5,21 +5,7 @@
  * agent per request and its watch hangs on silent connections (spec/stack-notes.md §1.2).
  */
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
-import type {
-  CoreV1Event,
-  CoreV1EventList,
-  KubeConfig,
-  V1Job,
-  V1JobList,
-  V1Lease,
-  V1LeaseList,
-  V1Pod,
-  V1PodList,
-  V1PodTemplate,
-  V1PodTemplateList,
-  V1Secret,
-  V1SecretList,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, ProxyAgent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import {
   abortedError,
@@ -33,6 +19,20 @@ import {
 } from './errors.js';
 import { parseKubeJson, stringifyKubeJson } from './json.js';
 import { RateLimiter, type RateLimiterClock } from './rate-limiter.js';
+import type {
+  Job,
+  JobList,
+  KubeEvent,
+  KubeEventList,
+  Lease,
+  LeaseList,
+  Pod,
+  PodList,
+  PodTemplate,
+  PodTemplateList,
+  Secret,
+  SecretList,
+} from './types.js';
 
 export interface KubeClientOptions {
   readonly kubeConfig: KubeConfig;
@@ -94,14 +94,14 @@ const DEFAULT_WATCH_IDLE_MS = 150_000;
 
 export class KubeClient {
   readonly jobs: Pick<
-    NamespacedResource<V1Job, V1JobList>,
+    NamespacedResource<Job, JobList>,
     'create' | 'get' | 'list' | 'watch' | 'update' | 'delete'
   >;
-  readonly pods: Pick<NamespacedResource<V1Pod, V1PodList>, 'get' | 'list' | 'watch' | 'delete'>;
-  readonly secrets: Pick<NamespacedResource<V1Secret, V1SecretList>, 'get'>;
-  readonly podTemplates: Pick<NamespacedResource<V1PodTemplate, V1PodTemplateList>, 'get' | 'patch'>;
-  readonly events: Pick<NamespacedResource<CoreV1Event, CoreV1EventList>, 'list'>;
-  readonly leases: Pick<NamespacedResource<V1Lease, V1LeaseList>, 'get' | 'create' | 'update'>;
+  readonly pods: Pick<NamespacedResource<Pod, PodList>, 'get' | 'list' | 'watch' | 'delete'>;
+  readonly secrets: Pick<NamespacedResource<Secret, SecretList>, 'get'>;
+  readonly podTemplates: Pick<NamespacedResource<PodTemplate, PodTemplateList>, 'get' | 'patch'>;
+  readonly events: Pick<NamespacedResource<KubeEvent, KubeEventList>, 'list'>;
+  readonly leases: Pick<NamespacedResource<Lease, LeaseList>, 'get' | 'create' | 'update'>;
 
   readonly #kubeConfig: KubeConfig;
   readonly #server: URL;
@@ -175,12 +175,20 @@ export class KubeClient {
     return failed(errorFromResponse(statusCode, parsed, headerValue(headers['retry-after'])));
   }
 
-  /** Opens a watch; the stream must be read with `forEach` (which releases the connection). */
+  /**
+   * Opens a watch; the stream must be read with `forEach` (which releases the connection). A watch
+   * silent for `idleTimeoutMs` (no headers, no events, no bookmarks) is cut by our own timer: undici's
+   * body timeout ticks in half-second steps, too coarse for short test timeouts.
+   */
   async watch<T>(
     req: KubeRequest & { readonly idleTimeoutMs?: number },
   ): Promise<KubeResult<WatchStream<T>>> {
-    const sent = await this.#send(req, req.idleTimeoutMs ?? DEFAULT_WATCH_IDLE_MS);
-    if (!sent.ok) return sent;
+    const idle = new IdleWatchdog(req.idleTimeoutMs ?? DEFAULT_WATCH_IDLE_MS, req.signal);
+    const sent = await this.#send({ ...req, signal: idle.signal }, 0);
+    if (!sent.ok) {
+      idle.stop();
+      return idle.fired ? failed(idleError()) : sent;
+    }
     const { statusCode, headers, body } = sent.value;
     if (statusCode !== 200) {
       let parsed: unknown = undefined;
@@ -190,9 +198,10 @@ export class KubeClient {
       } catch {
         // A garbled error body still yields an error typed from the status code.
       }
+      idle.stop();
       return failed(errorFromResponse(statusCode, parsed, headerValue(headers['retry-after'])));
     }
-    return ok({ forEach: (onEvent) => readWatch(body, onEvent, req.signal) });
+    return ok({ forEach: (onEvent) => readWatch(body, onEvent, idle) });
   }
 
   /** Closes the connection pool; in-flight requests fail. */
@@ -321,15 +330,60 @@ function transportError(error: unknown, signal: AbortSignal | undefined): KubeEr
   return networkError(`Kubernetes API request failed: ${errorMessage(error)}`);
 }
 
+/** Aborts a watch when nothing arrives for `timeoutMs`; follows the caller's signal too. */
+class IdleWatchdog {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #caller: AbortSignal | undefined;
+  readonly #onCallerAbort = (): void => {
+    this.#controller.abort();
+  };
+  fired = false;
+
+  constructor(timeoutMs: number, caller: AbortSignal | undefined) {
+    this.#caller = caller;
+    this.#timer = setTimeout(() => {
+      this.fired = true;
+      this.#controller.abort();
+    }, timeoutMs);
+    if (caller?.aborted === true) this.#controller.abort();
+    caller?.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get callerAborted(): boolean {
+    return this.#caller?.aborted === true;
+  }
+
+  /** Something arrived: restart the countdown. */
+  touch(): void {
+    this.#timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#caller?.removeEventListener('abort', this.#onCallerAbort);
+  }
+}
+
+function idleError(): KubeError {
+  return { kind: 'Timeout', code: 0, reason: '', message: 'watch sent nothing within the idle timeout' };
+}
+
 async function readWatch<T>(
   body: Dispatcher.ResponseData['body'],
   onEvent: (event: WatchEvent<T>) => boolean | undefined,
-  signal: AbortSignal | undefined,
+  idle: IdleWatchdog,
 ): Promise<WatchEnd> {
   const decoder = new TextDecoder();
   let buffered = '';
+  idle.touch();
   try {
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      idle.touch();
       buffered += decoder.decode(chunk, { stream: true });
       let newline = buffered.indexOf('\n');
       while (newline >= 0) {
@@ -349,10 +403,11 @@ async function readWatch<T>(
     }
     return { kind: 'closed' };
   } catch (error) {
-    if (signal?.aborted === true) return { kind: 'aborted' };
-    if (error instanceof undiciErrors.BodyTimeoutError) return { kind: 'idle' };
-    return { kind: 'error', error: transportError(error, signal) };
+    if (idle.callerAborted) return { kind: 'aborted' };
+    if (idle.fired) return { kind: 'idle' };
+    return { kind: 'error', error: transportError(error, undefined) };
   } finally {
+    idle.stop();
     body.destroy();
   }
 }
