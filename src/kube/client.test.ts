@@ -137,8 +137,7 @@ describe('KubeClient against the fake API server', () => {
     const first = value(await client.jobs.list('default', { limit: 2 }));
     expect(first.items.map((j) => j.metadata?.name)).toEqual(['a', 'b']);
     expect(first.metadata?.remainingItemCount).toBe(1);
-    const token =
-      first.metadata?._continue ?? (first.metadata as { continue?: string } | undefined)?.continue;
+    const token = first.metadata?.continue;
     value(await client.jobs.create('default', job('d')));
     kube.store.compact();
     expect(error(await client.jobs.list('default', { limit: 2, continue: token ?? '' }))).toMatchObject({

@@ -5,19 +5,13 @@
  */
 import type {
   CoreV1Event,
-  CoreV1EventList,
   V1Job,
-  V1JobList,
   V1Lease,
-  V1LeaseList,
   V1ObjectMeta,
   V1Pod,
-  V1PodList,
   V1PodSpec,
   V1PodTemplate,
-  V1PodTemplateList,
   V1Secret,
-  V1SecretList,
 } from '@kubernetes/client-node';
 
 export type Plain<T> = T extends Date
@@ -28,17 +22,31 @@ export type Plain<T> = T extends Date
       ? { [K in keyof T]: Plain<T[K]> }
       : T;
 
+/** List metadata as on the wire (the generated `V1ListMeta` calls `continue` `_continue`). */
+export interface ListMeta {
+  resourceVersion?: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface ListOf<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ListMeta;
+  items: T[];
+}
+
 export type ObjectMeta = Plain<V1ObjectMeta>;
 export type Job = Plain<V1Job>;
-export type JobList = Plain<V1JobList>;
+export type JobList = ListOf<Job>;
 export type Pod = Plain<V1Pod>;
-export type PodList = Plain<V1PodList>;
+export type PodList = ListOf<Pod>;
 export type PodSpec = Plain<V1PodSpec>;
 export type Secret = Plain<V1Secret>;
-export type SecretList = Plain<V1SecretList>;
+export type SecretList = ListOf<Secret>;
 export type PodTemplate = Plain<V1PodTemplate>;
-export type PodTemplateList = Plain<V1PodTemplateList>;
+export type PodTemplateList = ListOf<PodTemplate>;
 export type KubeEvent = Plain<CoreV1Event>;
-export type KubeEventList = Plain<CoreV1EventList>;
+export type KubeEventList = ListOf<KubeEvent>;
 export type Lease = Plain<V1Lease>;
-export type LeaseList = Plain<V1LeaseList>;
+export type LeaseList = ListOf<Lease>;
