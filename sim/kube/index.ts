@@ -1,0 +1,94 @@
+/**
+ * `startFakeKube()`: an in-process Kubernetes API server on 127.0.0.1 for tests, benchmarks and the
+ * demo, with a Job controller, a pod-lifecycle driver and fault injection.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { Faults } from './faults.js';
+import { FakeJobController } from './job-controller.js';
+import { PodDriver } from './pod-driver.js';
+import { FakeApiServer } from './server.js';
+import { FakeStore } from './store.js';
+
+export { Faults, type FaultAction, type FaultRule, type FaultVerb, type FaultHandle } from './faults.js';
+export { FakeStore, type KubeObject, type Change } from './store.js';
+export { PodDriver, type PodTransition, type ContainerStateSpec, type EventInput } from './pod-driver.js';
+export { FakeJobController } from './job-controller.js';
+
+export interface FakeKubeOptions {
+  /** Bearer token the server requires; default `fake-token`. */
+  readonly token?: string;
+  /** Namespaces that exist besides `default` and `kube-system`. */
+  readonly namespaces?: readonly string[];
+  readonly bookmarkIntervalMs?: number;
+  /** Changes retained for watch resumption; older resourceVersions get 410 Expired. */
+  readonly historyLimit?: number;
+  /** Run the Job controller (default true). */
+  readonly jobController?: boolean;
+  readonly jobControllerTickMs?: number;
+  readonly now?: () => Date;
+}
+
+export interface FakeKube {
+  readonly url: string;
+  readonly token: string;
+  /** A KubeConfig whose current context points at the fake with the token. */
+  readonly kubeConfig: KubeConfig;
+  /** The same as a kubeconfig YAML document, for processes that read a file. */
+  readonly kubeconfigYaml: string;
+  readonly store: FakeStore;
+  readonly faults: Faults;
+  readonly jobController: FakeJobController | undefined;
+  readonly pods: PodDriver;
+  requestCounts(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
+  const token = options.token ?? 'fake-token';
+  const store = new FakeStore({
+    ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  for (const namespace of options.namespaces ?? []) store.createNamespace(namespace);
+  const faults = new Faults();
+  const server = new FakeApiServer({
+    store,
+    faults,
+    token,
+    ...(options.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.bookmarkIntervalMs }),
+  });
+  const url = await server.listen();
+  const jobController =
+    options.jobController === false
+      ? undefined
+      : new FakeJobController({
+          store,
+          ...(options.jobControllerTickMs === undefined ? {} : { tickMs: options.jobControllerTickMs }),
+        });
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'fake', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'fake', user: { token } }],
+    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', namespace: 'default' } }],
+    'current-context': 'fake',
+  };
+  const kubeconfigYaml = JSON.stringify(config, null, 2); // JSON is YAML
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(kubeconfigYaml);
+  return {
+    url,
+    token,
+    kubeConfig,
+    kubeconfigYaml,
+    store,
+    faults,
+    jobController,
+    pods: new PodDriver({ store }),
+    requestCounts: () => server.requestCounts(),
+    close: async () => {
+      jobController?.stop();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * A minimal kube-controller-manager Job controller for the fake: one pod per Job from its template,
+ * Job status and conditions from that pod, `activeDeadlineSeconds` (checked on a tick, so loosely),
+ * and replacement or failure when a running pod disappears. Reacts asynchronously, like the real one, so
+ * watchers see each resource's changes in resourceVersion order.
+ */
+import { defaultPodSpec } from './registry.js';
+import { randomSuffix, timestamp, type Change, type FakeStore, type KubeObject } from './store.js';
+
+interface JobSpec {
+  activeDeadlineSeconds?: number;
+  backoffLimit?: number;
+  template?: {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: object;
+  };
+}
+
+interface JobCondition {
+  type: string;
+  status: string;
+  lastProbeTime: string;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+interface JobStatus {
+  startTime?: string;
+  completionTime?: string;
+  active?: number;
+  succeeded?: number;
+  failed?: number;
+  ready?: number;
+  terminating?: number;
+  uncountedTerminatedPods?: object;
+  conditions?: JobCondition[];
+}
+
+export interface JobControllerOptions {
+  readonly store: FakeStore;
+  /** How often `activeDeadlineSeconds` is checked. */
+  readonly tickMs?: number;
+}
+
+function jobStatus(job: KubeObject): JobStatus {
+  return job.status ?? {};
+}
+
+function isFinished(job: KubeObject): boolean {
+  return (jobStatus(job).conditions ?? []).some(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
+}
+
+function podPhase(pod: KubeObject | undefined): string {
+  return ((pod?.status ?? {}) as { phase?: string }).phase ?? '';
+}
+
+export class FakeJobController {
+  readonly #store: FakeStore;
+  readonly #queue: Change[] = [];
+  readonly #unsubscribe: () => void;
+  readonly #tick: NodeJS.Timeout;
+  #scheduled: NodeJS.Immediate | undefined;
+  #stopped = false;
+
+  constructor(options: JobControllerOptions) {
+    this.#store = options.store;
+    this.#unsubscribe = this.#store.subscribe((change) => {
+      if (change.resource !== 'jobs' && change.resource !== 'pods') return;
+      this.#queue.push(change);
+      this.#scheduled ??= setImmediate(() => {
+        this.#scheduled = undefined;
+        this.#drain();
+      });
+    });
+    this.#tick = setInterval(() => {
+      this.checkDeadlines();
+    }, options.tickMs ?? 200);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe();
+    clearInterval(this.#tick);
+    if (this.#scheduled) clearImmediate(this.#scheduled);
+  }
+
+  /** Fails every active Job whose `activeDeadlineSeconds` has passed since it started. */
+  checkDeadlines(): void {
+    const now = this.#store.now().getTime();
+    for (const job of this.#store.list('jobs')) {
+      const deadline = (job.spec as JobSpec | undefined)?.activeDeadlineSeconds;
+      const started = jobStatus(job).startTime;
+      if (deadline === undefined || started === undefined || isFinished(job)) continue;
+      if (now - Date.parse(started) >= deadline * 1000) {
+        this.#deletePodsOf(job);
+        this.#finish(job, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline');
+      }
+    }
+  }
+
+  #drain(): void {
+    while (!this.#stopped) {
+      const change = this.#queue.shift();
+      if (change === undefined) return;
+      if (change.resource === 'jobs' && change.type === 'ADDED') this.#startJob(change.object);
+      if (change.resource === 'jobs' && change.type === 'MODIFIED') this.checkDeadlines();
+      if (change.resource === 'pods') this.#podChanged(change);
+    }
+  }
+
+  #startJob(job: KubeObject): void {
+    const current = this.#store.get('jobs', job.metadata.namespace ?? '', job.metadata.name ?? '');
+    if (current === undefined || isFinished(current) || jobStatus(current).startTime !== undefined) return;
+    this.#createPod(current);
+    this.#store.mutate('jobs', current.metadata.namespace ?? '', current.metadata.name ?? '', (j) => {
+      j.status = {
+        ...jobStatus(j),
+        startTime: timestamp(this.#store.now()),
+        active: 1,
+        ready: 0,
+        terminating: 0,
+        uncountedTerminatedPods: {},
+      };
+    });
+  }
+
+  #createPod(job: KubeObject): void {
+    const spec = (job.spec ?? {}) as JobSpec;
+    const podSpec = structuredClone(spec.template?.spec ?? {});
+    defaultPodSpec(podSpec, 'Never');
+    const name = job.metadata.name ?? '';
+    this.#store.create('pods', {
+      metadata: {
+        // Real Job pods: `<job>-<5 chars>`, the prefix cut so the name fits in 63 characters.
+        name: `${`${name}-`.slice(0, 58)}${randomSuffix()}`,
+        namespace: job.metadata.namespace ?? 'default',
+        labels: { ...spec.template?.metadata?.labels },
+        ...(spec.template?.metadata?.annotations
+          ? { annotations: { ...spec.template.metadata.annotations } }
+          : {}),
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name,
+            uid: job.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: podSpec,
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    });
+  }
+
+  #ownerJob(pod: KubeObject): KubeObject | undefined {
+    const owner = pod.metadata.ownerReferences?.find((r) => r.kind === 'Job' && r.controller === true);
+    if (owner === undefined) return undefined;
+    const job = this.#store.get('jobs', pod.metadata.namespace ?? '', owner.name);
+    return job?.metadata.uid === owner.uid ? job : undefined;
+  }
+
+  #podChanged(change: Change): void {
+    const job = this.#ownerJob(change.object);
+    if (job === undefined || isFinished(job)) return;
+    const phase = podPhase(change.object);
+    if (change.type === 'DELETED') {
+      if (phase === 'Succeeded' || phase === 'Failed') return;
+      // A pod lost before it finished counts as failed (podReplacementPolicy TerminatingOrFailed).
+      this.#podFailed(job);
+    } else if (phase === 'Succeeded' && podPhase(change.previous) !== 'Succeeded') {
+      this.#finish(job, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods');
+    } else if (phase === 'Failed' && podPhase(change.previous) !== 'Failed') {
+      this.#podFailed(job);
+    } else if (phase === 'Running') {
+      const ready = (
+        (change.object.status ?? {}) as { conditions?: { type: string; status: string }[] }
+      ).conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      this.#store.mutate('jobs', job.metadata.namespace ?? '', job.metadata.name ?? '', (j) => {
+        j.status = { ...jobStatus(j), ready: ready === true ? 1 : 0 };
+      });
+    }
+  }
+
+  #podFailed(job: KubeObject): void {
+    const failed = (jobStatus(job).failed ?? 0) + 1;
+    const backoffLimit = (job.spec as JobSpec | undefined)?.backoffLimit ?? 6;
+    if (failed > backoffLimit) {
+      this.#finish(job, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+      return;
+    }
+    this.#store.mutate('jobs', job.metadata.namespace ?? '', job.metadata.name ?? '', (j) => {
+      j.status = { ...jobStatus(j), failed };
+    });
+    this.#createPod(job);
+  }
+
+  #deletePodsOf(job: KubeObject): void {
+    for (const pod of this.#store.list('pods', job.metadata.namespace)) {
+      const owned = pod.metadata.ownerReferences?.some((r) => r.uid === job.metadata.uid) === true;
+      const phase = podPhase(pod);
+      if (owned && phase !== 'Succeeded' && phase !== 'Failed') {
+        this.#store.delete('pods', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+      }
+    }
+  }
+
+  #finish(job: KubeObject, outcome: 'Complete' | 'Failed', reason: string, message: string): void {
+    const now = timestamp(this.#store.now());
+    const condition = (type: string): JobCondition => ({
+      type,
+      status: 'True',
+      lastProbeTime: now,
+      lastTransitionTime: now,
+      reason,
+      message,
+    });
+    // Kubernetes >= 1.31 sets the interim condition first, then the terminal one.
+    const conditions =
+      outcome === 'Complete'
+        ? [condition('SuccessCriteriaMet'), condition('Complete')]
+        : [condition('FailureTarget'), condition('Failed')];
+    this.#store.mutate('jobs', job.metadata.namespace ?? '', job.metadata.name ?? '', (j) => {
+      const status = jobStatus(j);
+      j.status = {
+        ...status,
+        active: 0,
+        ready: 0,
+        terminating: 0,
+        ...(outcome === 'Complete'
+          ? { succeeded: (status.succeeded ?? 0) + 1, completionTime: now }
+          : { failed: (status.failed ?? 0) + 1 }),
+        conditions: [...(status.conditions ?? []), ...conditions],
+      };
+    });
+  }
+}
