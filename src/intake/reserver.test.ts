@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
+import { StacksJobSource } from '../buildkite/stacks/client.js';
+import { Reserver } from './reserver.js';
+import { intakeJob, quietLogger } from './test-support.js';
+import type { IntakeJob } from './types.js';
+
+const TOKEN = 'bkct_reserver';
+
+describe('Reserver against the Buildkite simulator', () => {
+  let sim: BuildkiteSim;
+  const sources: StacksJobSource[] = [];
+
+  const stack = async (key: string): Promise<StacksJobSource> => {
+    const source = new StacksJobSource({
+      endpoint: sim.agentEndpoint,
+      agentToken: TOKEN,
+      timeoutMs: 2000,
+      version: 'test',
+      logger: quietLogger,
+      stackKey: key,
+      queueKey: 'k8s',
+      retry: { attempts: 1, baseMs: 1, maxMs: 1, maxRetryAfterMs: 10 },
+    });
+    sources.push(source);
+    const registered = await source.register();
+    if (!registered.ok) throw new Error(registered.error.message);
+    return source;
+  };
+
+  beforeEach(async () => {
+    sim = await startBuildkiteSim({ agentToken: TOKEN, rateLimits: false });
+  });
+  afterEach(async () => {
+    for (const source of sources.splice(0)) await source.close();
+    await sim.close();
+  });
+
+  it('passes on the granted jobs in listing order and sends the expiry', async () => {
+    const ours = await stack('ours');
+    const theirs = await stack('theirs');
+    const [a, b, c] = ['a', 'b', 'c'].map((command) => sim.createJob({ command, queue: 'k8s' }).id) as [
+      string,
+      string,
+      string,
+    ];
+    expect((await theirs.reserveJobs([b], 0)).ok).toBe(true);
+    const forwarded: IntakeJob[][] = [];
+    const reserver = new Reserver({
+      source: ours,
+      expirySeconds: 900,
+      next: (jobs) => forwarded.push([...jobs]),
+      logger: quietLogger,
+    });
+    expect(await reserver.handle([intakeJob(c), intakeJob(a), intakeJob(b)])).toBe(true);
+    expect(forwarded.map((jobs) => jobs.map((job) => job.id))).toEqual([[c, a]]);
+    expect(sim.job(a)?.state).toBe('reserved');
+  });
+
+  it('passes nothing on when the call fails', async () => {
+    const ours = await stack('ours');
+    const id = sim.createJob({ command: 'x', queue: 'k8s' }).id;
+    sim.injectFault({ endpoint: 'batch-reserve', status: 500 });
+    const forwarded: IntakeJob[][] = [];
+    const reserver = new Reserver({
+      source: ours,
+      expirySeconds: 0,
+      next: (jobs) => forwarded.push([...jobs]),
+      logger: quietLogger,
+    });
+    expect(await reserver.handle([intakeJob(id)])).toBe(false);
+    expect(forwarded).toEqual([]);
+  });
+
+  it('makes no call for an empty list', async () => {
+    const ours = await stack('ours');
+    const reserver = new Reserver({
+      source: ours,
+      expirySeconds: 0,
+      next: () => undefined,
+      logger: quietLogger,
+    });
+    expect(await reserver.handle([])).toBe(true);
+    expect(sim.requestCounts()['batch-reserve'] ?? 0).toBe(0);
+  });
+});
