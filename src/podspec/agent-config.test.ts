@@ -1,9 +1,8 @@
 /** agent_config_test.go and the agent-config cases of scheduler_test.go (podspec.md §4.1, §4.4). */
 import { describe, expect, it } from 'vitest';
 import { applyToAgentStart, goPathClean, resolveAgentConfig } from './agent-config.js';
-import { renderJob } from './build.js';
 import type { AgentConfig, Container, PodSpec } from './k8s.js';
-import { jobWith, zeroConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig } from './test-support.js';
 
 function build(agentConfig: AgentConfig | undefined, rules = ['queue=kubernetes']): PodSpec {
   const config = zeroConfig({
@@ -11,7 +10,7 @@ function build(agentConfig: AgentConfig | undefined, rules = ['queue=kubernetes'
     'agent-token-secret': 'bkcq_1234567890',
     ...(agentConfig === undefined ? {} : { 'agent-config': agentConfig }),
   });
-  const result = renderJob(jobWith({ id: '1234', command: 'echo shell', agentQueryRules: rules }), config);
+  const result = assemble(jobWith({ id: '1234', command: 'echo shell', agentQueryRules: rules }), config);
   if (!result.ok) throw new Error(result.message);
   const spec = result.job.spec?.template.spec;
   if (spec === undefined) throw new Error('no pod');

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob, type BuildResult } from './build.js';
 import type { Container, Job, PodSpec } from './k8s.js';
-import { jobWith, zeroConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig } from './test-support.js';
 
 function built(result: BuildResult): Job {
   if (!result.ok) throw new Error(`expected a Job, got failure: ${result.message}`);
@@ -179,12 +179,12 @@ describe('scheduler_test.go', () => {
 
   it('TestBuildDefaultCheckoutParams', () => {
     const config = zeroConfig({ namespace: 'buildkite', 'default-checkout-params': checkoutParams });
-    expectCheckoutParamsApplied(podOf(built(renderJob(jobWith(), config))));
+    expectCheckoutParamsApplied(podOf(built(assemble(jobWith(), config))));
   });
 
   it('TestBuildCheckoutParams', () => {
     const job = jobWith({ plugin: { checkout: checkoutParams } });
-    expectCheckoutParamsApplied(podOf(built(renderJob(job, zeroConfig({ namespace: 'buildkite' })))));
+    expectCheckoutParamsApplied(podOf(built(assemble(job, zeroConfig({ namespace: 'buildkite' })))));
   });
 
   it('TestFailureJobs', () => {
@@ -264,5 +264,43 @@ describe('scheduler_test.go', () => {
     const result = built(renderJob(jobWith(), zeroConfig()));
     expect(result.metadata?.annotations?.['buildkite.com/pod-template-name']).toBeUndefined();
     expect(result.spec?.template.metadata?.annotations?.['buildkite.com/pod-template-name']).toBeUndefined();
+  });
+});
+
+describe('pre-flight validation', () => {
+  it('TestInvalidPodSpec: a mount of an undeclared volume fails before Kubernetes sees it', () => {
+    const job = jobWith({
+      id: 'u1',
+      plugin: {
+        podSpec: {
+          containers: [
+            {
+              name: 'invalid',
+              image: 'alpine:3',
+              volumeMounts: [{ name: 'this-doesnt-exist', mountPath: '/x' }],
+            },
+          ],
+        },
+      },
+    });
+    const result = renderJob(job, zeroConfig({ 'job-prefix': 'buildkite-' }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const [head = '', yaml = ''] = result.message.split('\n\n');
+    expect(head).toBe(
+      'agent-stack-k8s failed to build a podSpec for the job: Kubernetes would reject the Job: Job.batch "buildkite-u1" is invalid: spec.template.spec.containers[0].volumeMounts[0].name: Not found: "this-doesnt-exist"',
+    );
+    expect(yaml).toMatch(/^apiVersion: batch\/v1\nkind: Job\n/);
+  });
+
+  it('the same Job assembles without the checks (upstream Build)', () => {
+    const job = jobWith({
+      plugin: {
+        podSpec: {
+          containers: [{ name: 'c', image: 'alpine:3', volumeMounts: [{ name: 'nope', mountPath: '/x' }] }],
+        },
+      },
+    });
+    expect(assemble(job, zeroConfig()).ok).toBe(true);
   });
 });

@@ -34,6 +34,8 @@ import { BOOTSTRAP_ARGS, BOOTSTRAP_COMMAND, patchPodSpec } from './patch.js';
 import { parsePlugins } from './plugins.js';
 import { applyResourceClass, chooseResourceClass } from './resource-class.js';
 import { interposedCommand } from './shellquote.js';
+import { invalidJobMessage, validateJob } from './validate.js';
+import { stringify as stringifyYaml } from 'yaml';
 
 /** A job as the Buildkite API delivers it (job details plus the scheduled job's rules and priority). */
 export interface BuildkiteJob {
@@ -62,6 +64,8 @@ export type BuildResult =
 
 export const PARSE_PREFIX = 'agent-stack-k8s failed to parse the job: ';
 export const BUILD_PREFIX = 'agent-stack-k8s failed to build a podSpec for the job: ';
+/** After BUILD_PREFIX when our pre-flight validation rejects the Job (then the API server's wording). */
+export const REJECTED = 'Kubernetes would reject the Job: ';
 
 const REDACTED_VARS = [
   '*_PASSWORD',
@@ -113,8 +117,20 @@ export interface BuildOptions {
   readonly podTemplate?: PodTemplateLookup;
 }
 
-/** Builds the Job for a parsed job. */
+/** Builds the Job for a parsed job and checks it the way the API server would. */
 export function buildJob(options: BuildOptions): BuildResult {
+  const built = assembleJob(options);
+  if (!built.ok) return built;
+  // Checked here so a bad Job fails with a clear message instead of a 422 after a round trip.
+  const problems = validateJob(built.job);
+  if (problems.length === 0) return built;
+  const invalid = invalidJobMessage(built.job.metadata?.name ?? '', problems);
+  const yaml = stringifyYaml(built.job, { sortMapEntries: true });
+  return { ok: false, message: `${BUILD_PREFIX}${REJECTED}${invalid}\n\n${yaml}` };
+}
+
+/** Upstream's `Build` on its own: the Job as assembled, without the API server's checks. */
+export function assembleJob(options: BuildOptions): BuildResult {
   const { parsed, config } = options;
   let base: PodSpec = { containers: [] };
   if (parsed.plugin?.podSpec !== undefined) {
@@ -124,11 +140,12 @@ export function buildJob(options: BuildOptions): BuildResult {
       ok: false,
       error: `podtemplates "${parsed.podTemplateName}" not found`,
     };
-    if (!lookup.ok)
+    if (!lookup.ok) {
       return {
         ok: false,
         message: `Error fetching podTemplate "${parsed.podTemplateName}": ${lookup.error}`,
       };
+    }
     base = lookup.spec;
   }
   const built = build(base, parsed, config);

@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob } from './build.js';
 import type { Container, Job, PodSpec } from './k8s.js';
-import { jobWith, zeroConfig, defaultConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig, defaultConfig } from './test-support.js';
 import type { Config } from '../config/schema.js';
 import type { BuildkiteJob } from './build.js';
 
 function render(job: BuildkiteJob, config: Config = zeroConfig()): { job: Job; pod: PodSpec } {
-  const result = renderJob(job, config);
+  const result = assemble(job, config);
   if (!result.ok) throw new Error(result.message);
   const pod = result.job.spec?.template.spec;
   if (pod === undefined) throw new Error('no pod');

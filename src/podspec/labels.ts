@@ -1,5 +1,6 @@
 /** Agent tags from query rules, and the Job's labels and annotations (upstream §2.10 order). */
 import { VERSION } from '../version.js';
+import { isLabelValue, isQualifiedName } from './validate.js';
 
 export const UUID_LABEL = 'buildkite.com/job-uuid';
 export const CONTROLLER_ID_LABEL = 'buildkite.com/controller-id';
@@ -28,17 +29,13 @@ export function agentTagsEnv(tags: ReadonlyMap<string, string>): string {
   return [...all].map(([key, value]) => `${key}=${value}`).join(',');
 }
 
-const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
 /** Tag labels; tags whose key or value is not a valid label are skipped (upstream only logs them). */
 export function tagLabels(tags: ReadonlyMap<string, string>): [string, string][] {
   const out: [string, string][] = [];
   for (const [key, value] of tags) {
-    // The prefix is a valid DNS subdomain, so only the name part (everything after it) can be wrong.
-    if (key.length > 63 || !NAME_PART.test(key)) continue;
-    if (value.length > 63 || !LABEL_VALUE.test(value)) continue;
-    out.push([TAG_LABEL_PREFIX + key, value]);
+    const label = TAG_LABEL_PREFIX + key;
+    if (isQualifiedName(label).length > 0 || isLabelValue(value).length > 0) continue;
+    out.push([label, value]);
   }
   return out;
 }

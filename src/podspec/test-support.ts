@@ -2,7 +2,13 @@
 import type { Config } from '../config/schema.js';
 import { defaults } from '../config/schema.js';
 import { KUBERNETES_PLUGIN_KEY } from './plugins.js';
-import type { BuildkiteJob } from './build.js';
+import {
+  assembleJob,
+  parseJob,
+  type BuildkiteJob,
+  type BuildResult,
+  type PodTemplateLookup,
+} from './build.js';
 
 /** The upstream unit tests' config: every field at Go's zero value except the image. */
 export function zeroConfig(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
@@ -43,4 +49,14 @@ export function jobWith(
     priority: rest.priority ?? 0,
     env,
   };
+}
+
+/**
+ * Parse and assemble without the API-server checks, like upstream's unit tests call `Build` directly
+ * (several of their inputs, e.g. volumes without a source, would not pass those checks).
+ */
+export function assemble(job: BuildkiteJob, config: Config, podTemplate?: PodTemplateLookup): BuildResult {
+  const parsed = parseJob(job, config);
+  if (!parsed.ok) return parsed;
+  return assembleJob({ parsed: parsed.parsed, config, ...(podTemplate ? { podTemplate } : {}) });
 }
