@@ -7,6 +7,7 @@ import { formatGoDuration } from '../config/duration.js';
 import { loadConfig, printableConfig, type ConfigInput, type LoadResult } from '../config/load.js';
 import { CONFIG_KEYS, OPTIONS, envName, type ConfigKey, type OptionSpec } from '../config/schema.js';
 import { AGENT_VERSION } from '../config/schema.js';
+import { addRenderCommand } from './render.js';
 import { VERSION } from '../version.js';
 
 export interface CliIO {
@@ -87,6 +88,7 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
         : printable;
     io.stdout(JSON.stringify(output, null, 2) + '\n');
   });
+  addRenderCommand(program, io, exit);
   return program;
 }
 
