@@ -8,6 +8,7 @@ import { loadConfig, printableConfig, type ConfigInput, type LoadResult } from '
 import { CONFIG_KEYS, OPTIONS, envName, type ConfigKey, type OptionSpec } from '../config/schema.js';
 import { AGENT_VERSION } from '../config/schema.js';
 import { VERSION } from '../version.js';
+import { addLintCommand } from './lint.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -66,6 +67,8 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
     .action(() => {
       io.stdout(`agent-stack-k8s ${VERSION} (buildkite-agent ${AGENT_VERSION})\n`);
     });
+
+  addLintCommand(program, io, exit);
 
   addConfigFlags(
     program
