@@ -27,6 +27,16 @@ describe('parsePipelineYaml', () => {
     expect(document.value).toMatchObject({ other: { queue: 'x' } });
   });
 
+  it('reads integers as yaml.v3 does: leading-zero octal, 0b binary, underscores', () => {
+    const numbers = parsePipelineYaml('[0644, -010, 0b101, 1_000, 0o17, 0x1F, 09, 0, "0644", 1.5]', {
+      file: 'p.yml',
+    });
+    expect(numbers).toMatchObject({
+      ok: true,
+      document: { value: [420, -8, 5, 1000, 15, 31, 9, 0, '0644', 1.5] },
+    });
+  });
+
   it('locates keys, sequence items and case-folded keys', () => {
     expect(document.positionOf([])).toEqual({ line: 1, col: 1 });
     expect(document.positionOf(['steps', 0])).toEqual({ line: 2, col: 5 });

@@ -5,8 +5,19 @@
  * YAML dialect: `buildkite-agent pipeline upload` parses pipelines with Go's yaml.v3, which follows YAML 1.2
  * (`yes`/`no`/`on`/`off` are strings, only `true`/`false` are booleans) and supports `<<` merge keys. We use
  * the `yaml` package in YAML 1.2 core mode with merge keys to match, and reject duplicate keys as yaml.v3 does.
+ * yaml.v3 also reads integers as Go does, which matters for e.g. `defaultMode: 0644` (octal, 420).
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type ScalarTag,
+} from 'yaml';
 import type { PathSegment } from '../config/shape.js';
 
 export interface Position {
@@ -24,9 +35,31 @@ export interface PipelineError extends Position {
 
 export type ParseResult = { ok: true; document: PipelineDocument } | { ok: false; errors: PipelineError[] };
 
+/** yaml.v3's extra integer spellings: `0644` (octal), `0b101`, and `_` between digits (`1_000`). */
+const goInt: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: /^[-+]?(?:0b[01_]+|0[0-7_]+|[0-9][0-9_]*_[0-9_]*)$/,
+  resolve(text: string): number {
+    const digits = text.replace(/^[-+]/, '').replace(/_/g, '');
+    const value = digits.startsWith('0b')
+      ? parseInt(digits.slice(2), 2)
+      : digits.length > 1 && digits.startsWith('0')
+        ? parseInt(digits.slice(1), 8)
+        : Number(digits);
+    return text.startsWith('-') ? -value : value;
+  },
+};
+
 export function parsePipelineYaml(text: string, options: { file: string }): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: '1.2', schema: 'core', merge: true, lineCounter });
+  const doc = parseDocument(text, {
+    version: '1.2',
+    schema: 'core',
+    merge: true,
+    customTags: (tags) => [goInt, ...tags],
+    lineCounter,
+  });
   if (doc.errors.length > 0) {
     return {
       ok: false,
