@@ -24,7 +24,7 @@ const files: Record<string, string> = {
           podSpec:
             containers:
               - image: alpine
-                imagePullPolicy: 7
+                imagePullPolicy: always
 `,
   'broken.yml': 'steps:\n  - command: a: b\n',
 };
@@ -65,7 +65,7 @@ describe('agent-stack-k8s lint', () => {
     expect(await run('lint', 'bad.yml', 'warn.yml', 'clean.yml')).toEqual({
       status: 1,
       stdout:
-        'bad.yml:8:17: steps[0].plugins[0].kubernetes.podSpec.containers[0].imagePullPolicy: expected a string, got number\n' +
+        'bad.yml:8:17: steps[0].plugins[0].kubernetes.podSpec.containers[0].imagePullPolicy: must be one of Always, IfNotPresent, Never; got "always"\n' +
         'warn.yml:6:11: warning: steps[0].plugins[0].kubernetes.podTemplate: podSpec and podTemplate are both set; podSpec wins and podTemplate is ignored\n' +
         '1 error, 1 warning\n',
       stderr: '',
@@ -77,7 +77,7 @@ describe('agent-stack-k8s lint', () => {
     expect(result.status).toBe(2);
     expect(result.stdout.split('\n')).toEqual([
       'broken.yml:2:14: invalid YAML: Nested mappings are not allowed in compact mappings',
-      'bad.yml:8:17: steps[0].plugins[0].kubernetes.podSpec.containers[0].imagePullPolicy: expected a string, got number',
+      'bad.yml:8:17: steps[0].plugins[0].kubernetes.podSpec.containers[0].imagePullPolicy: must be one of Always, IfNotPresent, Never; got "always"',
       '2 errors, 0 warnings',
       '',
     ]);

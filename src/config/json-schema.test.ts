@@ -82,6 +82,9 @@ describe('jsonSchemaOf', () => {
       maximum: 2 ** 31 - 1,
     });
     expect(defs.V1HTTPGetAction?.properties.port).toEqual({ type: ['string', 'integer', 'null'] });
+    expect(defs.V1Container?.properties.imagePullPolicy).toEqual({
+      enum: ['', 'Always', 'IfNotPresent', 'Never', null],
+    });
     expect(defs.CommandParams?.properties.interposer).toEqual({
       enum: ['', 'buildkite', 'vector', 'legacy', null],
     });
@@ -127,6 +130,7 @@ describe('jsonSchemaOf', () => {
     [{ podSpec: { containers: [{ ports: [{ containerPort: 2 ** 31 }] }] } }, false],
     [{ podSpecPatch: { containers: [{ livenessProbe: { httpGet: { port: 1.5 } } }] } }, false],
     [{ commandParams: { interposer: 'bash' } }, false],
+    [{ podSpec: { restartPolicy: 'Sometimes', containers: [] } }, false],
     [{ checkout: { skip: 'yes' } }, false],
     [{ metadata: { labels: { a: 1 } } }, false],
     [{ gitEnvFrom: {} }, false],
