@@ -136,10 +136,15 @@ steps:
     ]);
   });
 
-  it('accepts field names in another letter case, as the controller does', () => {
+  it('accepts field names in another letter case, as the controller does, with a warning', () => {
     expect(
-      findings('steps:\n  - plugins:\n      - kubernetes:\n          PodSpec: {Containers: [{Image: a}]}\n'),
-    ).toEqual([]);
+      findings(
+        'steps:\n  - plugins:\n      - kubernetes:\n          PodSpec: {containers: [{Image: a, imagePullPolicy: Never}]}\n',
+      ),
+    ).toEqual([
+      '4:11: warning: steps[0].plugins[0].kubernetes.PodSpec: write "podSpec": the controller matches field names ignoring case, but the JSON schema and Kubernetes tools do not',
+      '4:35: warning: steps[0].plugins[0].kubernetes.PodSpec.containers[0].Image: write "image": the controller matches field names ignoring case, but the JSON schema and Kubernetes tools do not',
+    ]);
   });
 
   it('reports pipeline structure problems as errors and YAML syntax errors separately', () => {

@@ -79,6 +79,13 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
       report('error', issue.path, `${issue.message}${hint}`);
     }
   }
+  for (const [at, canonical] of miscasedFields({ kind: 'object', shape: 'KubernetesPlugin' }, config, path)) {
+    report(
+      'warning',
+      at,
+      `write "${canonical}": the controller matches field names ignoring case, but the JSON schema and Kubernetes tools do not`,
+    );
+  }
 
   const podSpec = field(config, 'podSpec');
   const podTemplate = field(config, 'podTemplate');
@@ -174,4 +181,32 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+/** Fields written in another letter case than their canonical name (`PodSpec` for `podSpec`). */
+function miscasedFields(
+  type: FieldType,
+  value: unknown,
+  path: readonly PathSegment[],
+): [PathSegment[], string][] {
+  if (type.kind === 'array' && Array.isArray(value)) {
+    return value.flatMap((item, index) => miscasedFields(type.of, item, [...path, index]));
+  }
+  if (!isPlainObject(value)) return [];
+  if (type.kind === 'map') {
+    return Object.entries(value).flatMap(([key, item]) => miscasedFields(type.of, item, [...path, key]));
+  }
+  if (type.kind !== 'object') return [];
+  const fields = shapeOf(type.shape).fields;
+  const found: [PathSegment[], string][] = [];
+  for (const [key, item] of Object.entries(value)) {
+    const canonical = fields.has(key)
+      ? key
+      : [...fields.keys()].find((f) => f.toLowerCase() === key.toLowerCase());
+    const fieldType = canonical === undefined ? undefined : fields.get(canonical);
+    if (canonical === undefined || fieldType === undefined) continue;
+    if (canonical !== key) found.push([[...path, key], canonical]);
+    found.push(...miscasedFields(fieldType, item, [...path, key]));
+  }
+  return found;
 }
