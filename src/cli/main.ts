@@ -7,8 +7,10 @@ import { formatGoDuration } from '../config/duration.js';
 import { loadConfig, printableConfig, type ConfigInput, type LoadResult } from '../config/load.js';
 import { CONFIG_KEYS, OPTIONS, envName, type ConfigKey, type OptionSpec } from '../config/schema.js';
 import { AGENT_VERSION } from '../config/schema.js';
+import { addRenderCommand } from './render.js';
 import { VERSION } from '../version.js';
 import { createLogger } from '../observability/logger.js';
+import { addLintCommand } from './lint.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -77,6 +79,8 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
       io.stdout(`agent-stack-k8s ${VERSION} (buildkite-agent ${AGENT_VERSION})\n`);
     });
 
+  addLintCommand(program, io, exit);
+
   addConfigFlags(
     program
       .command('config')
@@ -97,6 +101,7 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
         : printable;
     io.stdout(JSON.stringify(output, null, 2) + '\n');
   });
+  addRenderCommand(program, io, exit);
   return program;
 }
 

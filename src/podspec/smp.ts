@@ -1,0 +1,669 @@
+/**
+ * Strategic merge patch for PodSpec-shaped JSON, with the semantics of apimachinery's
+ * `strategicpatch.StrategicMergePatch(original, patch, corev1.PodSpec{})` as the API server runs it
+ * (parallel lists merged, unmatched nulls ignored). Merge keys and strategies come from smp-schema.ts.
+ *
+ * List order follows Go exactly: matched elements merge in place, new ones are appended, then patch elements
+ * (in patch order) are interleaved with server-only elements (in original order) by `normalizeElementOrder`.
+ *
+ * Differences from calling the Go function on raw JSON are listed in docs/compatibility/smp.md. In short: the
+ * result is what the API server would persist, so `$`-directive keys and null fields left behind by Go's
+ * merge are removed from the result instead of being dropped later by a struct decode.
+ */
+import type { V1PodSpec } from '@kubernetes/client-node';
+import { POD_SPEC_ROOT, POD_SPEC_TYPES, type FieldSchema } from './smp-schema.js';
+
+type JsonObject = Record<string, unknown>;
+
+export type MergeResult<T = JsonObject> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+const DIRECTIVE = '$patch';
+const RETAIN_KEYS = '$retainKeys';
+const DELETE_FROM_PRIMITIVE_LIST = '$deleteFromPrimitiveList';
+const SET_ELEMENT_ORDER = '$setElementOrder';
+
+/**
+ * Applies `patch` to `original` (both PodSpec JSON) like the API server does for
+ * `Content-Type: application/strategic-merge-patch+json`. Neither input is modified; the result shares nothing
+ * with them. An error is the inner text of apimachinery's error; upstream's caller prefixes it with
+ * `error applying strategic patch: `, and so should ours.
+ */
+export function strategicMergePodSpec(original: unknown, patch: unknown): MergeResult<V1PodSpec> {
+  return strategicMerge(original, patch, POD_SPEC_ROOT) as MergeResult<V1PodSpec>;
+}
+
+/** As {@link strategicMergePodSpec}, for any struct named in `POD_SPEC_TYPES` (e.g. `Container`). */
+export function strategicMerge(original: unknown, patch: unknown, typeName: string): MergeResult {
+  if (!(typeName in POD_SPEC_TYPES)) return { ok: false, error: `unknown type ${typeName}` };
+  const originalMap = documentRoot(original);
+  const patchMap = documentRoot(patch);
+  if (originalMap === undefined || patchMap === undefined) {
+    return { ok: false, error: 'invalid JSON document' };
+  }
+  try {
+    const merged = mergeMap(originalMap, patchMap, { struct: typeName });
+    return { ok: true, value: stripLeftovers(merged) as JsonObject };
+  } catch (err) {
+    if (err instanceof PatchError) return { ok: false, error: err.message };
+    throw err;
+  }
+}
+
+/** Raised deep inside the recursion and turned into a result value at the entry point; never escapes. */
+class PatchError extends Error {}
+
+// ---------------------------------------------------------------------------------------------------------
+// Input: a private, validated copy, because the merge (like Go's) edits both documents in place.
+
+/** Go decodes a JSON `null` document into a nil map, which merges like `{}`. */
+function documentRoot(doc: unknown): JsonObject | undefined {
+  if (doc === null || doc === undefined) return {};
+  if (!isJsonObject(doc)) return undefined;
+  return cloneJson(doc) as JsonObject | undefined;
+}
+
+/** Copies a JSON value; `undefined` when it holds something JSON cannot (functions, NaN, class instances). */
+function cloneJson(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = cloneJson(value[i]);
+      if (item === undefined) return undefined;
+      out[i] = item;
+    }
+    return out;
+  }
+  if (isJsonObject(value)) {
+    const out: JsonObject = {};
+    for (const key of Object.keys(value)) {
+      const item = cloneJson(value[key]);
+      if (item === undefined) {
+        if (value[key] === undefined) continue; // an absent optional field, as JSON.stringify treats it
+        return undefined;
+      }
+      setKey(out, key, item);
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** Inside the merge every object is one of our plain copies, so this test can be cheap. */
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Plain objects and model class instances are JSON objects; Date, Map, RegExp and the like are not. */
+function isJsonObject(value: unknown): value is JsonObject {
+  return isObject(value) && Object.prototype.toString.call(value) === '[object Object]';
+}
+
+/** `__proto__` is an ordinary key in JSON; plain assignment would replace the prototype instead. */
+function setKey(target: JsonObject, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function removeKey(target: JsonObject, key: string): void {
+  Reflect.deleteProperty(target, key);
+}
+
+function has(target: JsonObject, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(target, key);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema lookups (LookupPatchMetadataForStruct / ForSlice).
+
+/** Where we are in the Go type tree: a known struct, or some other Go kind (map, slice, string, ...). */
+type SchemaNode = { readonly struct: string } | { readonly kind: string };
+
+interface FieldLookup {
+  readonly field: FieldSchema;
+  readonly node: SchemaNode;
+}
+
+const lowerCaseFieldNames: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(
+  Object.entries(POD_SPEC_TYPES).map(([type, fields]) => {
+    const byLower = new Map<string, string>();
+    for (const name of Object.keys(fields)) {
+      if (!byLower.has(name.toLowerCase())) byLower.set(name.toLowerCase(), name);
+    }
+    return [type, byLower] as const;
+  }),
+);
+
+function goStructName(type: string): string {
+  return type.startsWith('metav1.') ? type.slice('metav1.'.length) : type;
+}
+
+function fieldNode(field: FieldSchema): SchemaNode {
+  if (field.kind === 'object' && field.ref !== undefined) return { struct: field.ref };
+  if (field.kind === 'list') return { kind: 'slice' };
+  if (field.kind === 'map') return { kind: 'map' };
+  return { kind: scalarKind(field) };
+}
+
+function scalarKind(field: FieldSchema): string {
+  if (typeof field.zero === 'number') return 'int32';
+  if (typeof field.zero === 'boolean') return 'bool';
+  return 'string';
+}
+
+/** Finds the field encoding/json would fill for `key`: exact name first, else the first case-insensitive one. */
+function lookupField(node: SchemaNode, key: string): FieldLookup {
+  if (!('struct' in node)) {
+    throw new PatchError(`merging an object in json but data type is not struct, instead is: ${node.kind}`);
+  }
+  const fields = POD_SPEC_TYPES[node.struct] ?? {};
+  const name = has(fields, key) ? key : lowerCaseFieldNames.get(node.struct)?.get(key.toLowerCase());
+  const field = name === undefined ? undefined : fields[name];
+  if (field === undefined) {
+    throw new PatchError(
+      `unable to find api field in struct ${goStructName(node.struct)} for the json field "${key}"`,
+    );
+  }
+  return { field, node: fieldNode(field) };
+}
+
+/** The element type of a list field; a pointer to a struct counts as a list of that struct, as in Go. */
+function lookupListField(node: SchemaNode, key: string): FieldLookup {
+  const { field } = lookupField(node, key);
+  if (field.kind === 'list') {
+    return { field, node: field.ref === undefined ? { kind: 'string' } : { struct: field.ref } };
+  }
+  if (field.pointer === true) return { field, node: fieldNode(field) };
+  throw new PatchError('expected slice or array type, but got: struct');
+}
+
+/** The non-retainKeys part of a field's strategy ("merge" or ""), as extractRetainKeysPatchStrategy does. */
+function mergeStrategy(field: FieldSchema): string {
+  return field.strategy === 'merge' || field.strategy === 'merge,retainKeys' ? 'merge' : '';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Go-flavoured formatting for error messages (fmt %v and reflect type names of decoded JSON).
+
+function goTypeName(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return '[]interface {}';
+  if (typeof value === 'object') return 'map[string]interface {}';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int64' : 'float64';
+  if (typeof value === 'boolean') return 'bool';
+  return 'string';
+}
+
+function goFormat(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goFormat).join(' ')}]`;
+  if (isObject(value)) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${k}:${goFormat(value[k])}`);
+    return `map[${entries.join(' ')}]`;
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** `%s` of a non-string verb argument, as fmt prints it. */
+function goFormatS(value: unknown): string {
+  return typeof value === 'string' ? value : `%!s(${goTypeName(value)}=${goFormat(value)})`;
+}
+
+function badArgType(expected: string, actual: unknown): PatchError {
+  const actualName = actual === null || actual === undefined ? '%!s(<nil>)' : goTypeName(actual);
+  return new PatchError(`expected a ${expected}, but received a ${actualName}`);
+}
+
+function noMergeKey(item: JsonObject, mergeKey: string): PatchError {
+  return new PatchError(`map: ${goFormat(item)} does not contain declared merge key: ${mergeKey}`);
+}
+
+function badPatchType(directive: unknown, item: JsonObject): PatchError {
+  return new PatchError(`unknown patch type: ${goFormatS(directive)} in map: ${goFormat(item)}`);
+}
+
+/** Go's `==` on decoded JSON scalars; int64 and float64 never compare equal. */
+function goEqual(a: unknown, b: unknown): boolean {
+  return a === b && (typeof a !== 'number' || goTypeName(a) === goTypeName(b));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The merge (mergeMap and friends).
+
+function mergeMap(original: JsonObject | null, patch: JsonObject, node: SchemaNode): JsonObject {
+  if (has(patch, DIRECTIVE)) {
+    const directive = patch[DIRECTIVE];
+    if (directive === 'replace') {
+      removeKey(patch, DIRECTIVE);
+      return patch;
+    }
+    if (directive === 'delete') return {};
+    throw badPatchType(directive, patch);
+  }
+  const target = original ?? {};
+  applyRetainKeys(target, patch);
+  applySetElementOrder(target, patch, node);
+
+  // Deletion lists first, so an element both added and deleted by one patch ends up present (Go's map
+  // iteration order makes this random upstream).
+  const keys = Object.keys(patch);
+  const ordered = [
+    ...keys.filter((k) => k.startsWith(DELETE_FROM_PRIMITIVE_LIST)),
+    ...keys.filter((k) => !k.startsWith(DELETE_FROM_PRIMITIVE_LIST)),
+  ];
+  for (const patchKey of ordered) {
+    const patchValue = patch[patchKey];
+    let key = patchKey;
+    let isDeleteList = false;
+    if (patchKey.startsWith(DELETE_FROM_PRIMITIVE_LIST)) {
+      key = directiveTarget(patchKey, DELETE_FROM_PRIMITIVE_LIST);
+      isDeleteList = true;
+    }
+    if (patchValue === null) {
+      removeKey(target, key);
+      continue;
+    }
+    if (!has(target, key) || goTypeName(target[key]) !== goTypeName(patchValue)) {
+      if (!isDeleteList) takePatchValue(target, key, patchValue);
+      continue;
+    }
+    const originalValue = target[key];
+    if (isObject(originalValue) && isObject(patchValue)) {
+      setKey(target, key, mergeMap(originalValue, patchValue, lookupField(node, key).node));
+    } else if (Array.isArray(originalValue) && Array.isArray(patchValue)) {
+      const { field, node: sub } = lookupListField(node, key);
+      const merge = mergeStrategy(field) === 'merge' || isDeleteList;
+      setKey(
+        target,
+        key,
+        merge ? mergeList(originalValue, patchValue, sub, field.mergeKey ?? '', isDeleteList) : patchValue,
+      );
+    } else {
+      takePatchValue(target, key, patchValue);
+    }
+  }
+  return target;
+}
+
+/** A patch value with nothing to merge into: nulls dropped, maps carrying `$patch` removed. */
+function takePatchValue(target: JsonObject, key: string, patchValue: unknown): void {
+  discardNulls(patchValue);
+  const kept = removeDirectives(patchValue);
+  if (kept.keep) setKey(target, key, kept.value);
+  else removeKey(target, key);
+}
+
+function directiveTarget(key: string, prefix: string): string {
+  const slash = key.indexOf('/');
+  if (slash < 0 || key.slice(0, slash) !== prefix) {
+    throw new PatchError(
+      prefix === SET_ELEMENT_ORDER
+        ? 'invalid patch format of setElementOrder list'
+        : 'invalid patch format of primitive list',
+    );
+  }
+  return key.slice(slash + 1);
+}
+
+function discardNulls(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) discardNulls(item);
+  } else if (isObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (value[key] === null) removeKey(value, key);
+      else discardNulls(value[key]);
+    }
+  }
+}
+
+function removeDirectives(value: unknown): { keep: boolean; value: unknown } {
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const item of value) {
+      const kept = removeDirectives(item);
+      if (kept.keep) out.push(kept.value);
+    }
+    return { keep: true, value: out };
+  }
+  if (isObject(value)) {
+    if (has(value, DIRECTIVE)) return { keep: false, value: undefined };
+    for (const key of Object.keys(value)) {
+      const kept = removeDirectives(value[key]);
+      if (kept.keep) setKey(value, key, kept.value);
+      else removeKey(value, key);
+    }
+  }
+  return { keep: true, value };
+}
+
+/** `$retainKeys`: validate the patch against the list, then clear every original key not in it. */
+function applyRetainKeys(original: JsonObject, patch: JsonObject): void {
+  if (!has(patch, RETAIN_KEYS)) return;
+  const retain = patch[RETAIN_KEYS];
+  removeKey(patch, RETAIN_KEYS);
+  if (!Array.isArray(retain)) throw new PatchError('invalid patch format of retainKeys');
+  const retained = new Set<unknown>(retain);
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null || key.startsWith(DELETE_FROM_PRIMITIVE_LIST)) continue;
+    if (key.startsWith(SET_ELEMENT_ORDER)) continue;
+    if (!retained.has(key)) throw new PatchError('invalid patch format of retainKeys');
+  }
+  for (const key of Object.keys(original)) {
+    if (!retained.has(key)) removeKey(original, key);
+  }
+}
+
+/** `$setElementOrder/<field>`: merge that field now and order it by the directive (mergePatchIntoOriginal). */
+function applySetElementOrder(original: JsonObject, patch: JsonObject, node: SchemaNode): void {
+  for (const directiveKey of Object.keys(patch)) {
+    if (!directiveKey.startsWith(SET_ELEMENT_ORDER)) continue;
+    const order = patch[directiveKey];
+    removeKey(patch, directiveKey);
+    if (!Array.isArray(order)) throw badArgType('[]interface {}', order);
+    const key = directiveTarget(directiveKey, SET_ELEMENT_ORDER);
+    const foundOriginal = has(original, key);
+    const foundPatch = has(patch, key);
+    const originalList = foundOriginal ? original[key] : null;
+    const patchList = foundPatch ? patch[key] : null;
+    if (foundOriginal && !Array.isArray(originalList)) throw badArgType('[]interface {}', originalList);
+    if (foundPatch && !Array.isArray(patchList)) throw badArgType('[]interface {}', patchList);
+    const originalItems = (originalList ?? []) as unknown[];
+    const patchItems = (patchList ?? []) as unknown[];
+    const { field, node: sub } = lookupListField(node, key);
+    const mergeKey = field.mergeKey ?? '';
+    validateSetElementOrder(patchItems, order, mergeKey);
+
+    let merged: unknown[];
+    if (foundOriginal && !foundPatch) merged = originalItems;
+    else if (!foundOriginal && foundPatch) merged = removeDirectives(patchItems).value as unknown[];
+    else if (foundOriginal && foundPatch) {
+      merged =
+        mergeStrategy(field) === 'merge'
+          ? mergeList(originalItems, patchItems, sub, mergeKey, false)
+          : patchItems;
+    } else continue;
+
+    const [inOrder, serverOnly] =
+      mergeKey === '' ? partitionScalars(merged, order) : partitionMaps(merged, order, mergeKey);
+    const isMap = elementKind(originalItems, patchItems) === 'map';
+    setKey(original, key, normalizeElementOrder(inOrder, serverOnly, order, originalItems, mergeKey, isMap));
+    removeKey(patch, key);
+  }
+}
+
+/** Every non-deleted patch element must appear in the order list, in the same relative order. */
+function validateSetElementOrder(patchList: unknown[], order: unknown[], mergeKey: string): void {
+  if (order.length === 0 || patchList.length === 0) return;
+  const candidates = mergeKey === '' ? patchList : splitDeletions(patchList).keep;
+  let p = 0;
+  let o = 0;
+  while (p < candidates.length && o < order.length) {
+    const item = candidates[p];
+    if (isObject(item) && has(item, DIRECTIVE)) {
+      p++;
+      continue;
+    }
+    if (mergeKeyEqual(item, order[o], mergeKey)) p++;
+    o++;
+  }
+  if (p < candidates.length && o >= order.length) {
+    throw new PatchError(
+      `The order in patch list:\n${goFormat(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goFormat(order)}\n`,
+    );
+  }
+}
+
+function mergeKeyEqual(left: unknown, right: unknown, mergeKey: string): boolean {
+  if (mergeKey === '') return goEqual(left, right);
+  if (!isObject(left)) throw badArgType('map[string]interface {}', left);
+  if (!isObject(right)) throw badArgType('map[string]interface {}', right);
+  if (!has(left, mergeKey)) throw noMergeKey(left, mergeKey);
+  if (!has(right, mergeKey)) throw noMergeKey(right, mergeKey);
+  return goEqual(left[mergeKey], right[mergeKey]);
+}
+
+function splitDeletions(list: unknown[]): { keep: unknown[]; remove: unknown[] } {
+  const keep: unknown[] = [];
+  const remove: unknown[] = [];
+  for (const item of list) {
+    if (!isObject(item)) throw badArgType('map[string]interface {}', item);
+    if (item[DIRECTIVE] === 'delete') remove.push(item);
+    else keep.push(item);
+  }
+  return { keep, remove };
+}
+
+/** The common element kind of both lists; Go refuses empty, nested and mixed lists here. */
+function elementKind(...lists: unknown[][]): string {
+  let kind: string | undefined;
+  for (const list of lists) {
+    for (const item of list) {
+      const current = goTypeName(item);
+      if (kind === undefined) {
+        if (current === '[]interface {}') throw new PatchError('lists of lists are not supported');
+        if (current === '<nil>') throw new PatchError('lists of null elements are not supported');
+        kind = current;
+      } else if (kind !== current) {
+        throw new PatchError(`list element types are not identical: ${goFormat(lists)}`);
+      }
+    }
+  }
+  if (kind === undefined) throw new PatchError('no elements in any of the given slices');
+  return kind === 'map[string]interface {}' ? 'map' : kind;
+}
+
+/** mergeSlice: merge a list field whose strategy is `merge` (or a `$deleteFromPrimitiveList`). */
+function mergeList(
+  original: unknown[],
+  patch: unknown[],
+  node: SchemaNode,
+  mergeKey: string,
+  isDeleteList: boolean,
+): unknown[] {
+  if (original.length === 0 && patch.length === 0) return original;
+  const isMap = elementKind(original, patch) === 'map';
+  let base = original;
+  let additions = patch;
+  let merged: unknown[];
+  if (!isMap) {
+    if (isDeleteList) return original.filter((item) => !patch.some((d) => goEqual(d, item)));
+    merged = dedupeScalars([...original, ...patch]);
+  } else {
+    if (mergeKey === '') {
+      throw new PatchError(
+        `cannot merge lists without merge key for ${'struct' in node ? 'struct' : node.kind}`,
+      );
+    }
+    [base, additions] = applyListDirectives(original, patch, mergeKey);
+    merged = mergeByKey(base, additions, mergeKey, node);
+  }
+  const [inPatch, serverOnly] =
+    mergeKey === '' ? partitionScalars(merged, additions) : partitionMaps(merged, additions, mergeKey);
+  return normalizeElementOrder(inPatch, serverOnly, additions, base, mergeKey, isMap);
+}
+
+/** Go's in-place dedupe: a duplicate is overwritten by the current last element, so order shifts. */
+function dedupeScalars(items: unknown[]): unknown[] {
+  const s = items;
+  let last = s.length - 1;
+  for (let i = 0; i < last; i++) {
+    for (let j = i + 1; j <= last; j++) {
+      if (goEqual(s[i], s[j])) {
+        s[j] = s[last];
+        s.length = last;
+        last--;
+        j--;
+      }
+    }
+  }
+  return s;
+}
+
+/** List elements carrying `$patch`: delete removes every original with that key, replace drops the original. */
+function applyListDirectives(
+  original: unknown[],
+  patch: unknown[],
+  mergeKey: string,
+): [unknown[], unknown[]] {
+  let base = original;
+  const plain: unknown[] = [];
+  let replace = false;
+  for (const item of patch) {
+    const element = item as JsonObject;
+    if (!has(element, DIRECTIVE)) {
+      plain.push(item);
+      continue;
+    }
+    const directive = element[DIRECTIVE];
+    if (directive === 'delete') {
+      if (!has(element, mergeKey)) throw noMergeKey(element, mergeKey);
+      const value = element[mergeKey];
+      base = base.filter((candidate, index) => !matchesKey(candidate, index, mergeKey, value));
+    } else if (directive === 'replace') {
+      replace = true;
+    } else if (directive === 'merge') {
+      throw new PatchError('merging lists cannot yet be specified in the patch');
+    } else {
+      throw badPatchType(directive, element);
+    }
+  }
+  return replace ? [plain, []] : [base, plain];
+}
+
+/** findMapInSliceBasedOnKeyValue's test for one element; non-map elements are an error. */
+function matchesKey(candidate: unknown, index: number, mergeKey: string, value: unknown): boolean {
+  if (!isObject(candidate)) throw new PatchError(`value for key ${String(index)} is not a map`);
+  return has(candidate, mergeKey) && goEqual(candidate[mergeKey], value);
+}
+
+function findByKey(list: unknown[], mergeKey: string, value: unknown): number {
+  for (let i = 0; i < list.length; i++) {
+    if (matchesKey(list[i], i, mergeKey, value)) return i;
+  }
+  return -1;
+}
+
+/** mergeSliceWithoutSpecialElements: merge into the first element with the same key, else append. */
+function mergeByKey(original: unknown[], patch: unknown[], mergeKey: string, node: SchemaNode): unknown[] {
+  const out = original.slice();
+  for (const item of patch) {
+    const element = item as JsonObject;
+    if (!has(element, mergeKey)) throw noMergeKey(element, mergeKey);
+    // Searching `out`, not `original`: a second patch element with the same key merges into the first.
+    const at = findByKey(out, mergeKey, element[mergeKey]);
+    if (at >= 0) {
+      out[at] = mergeMap(out[at] as JsonObject, element, node);
+    } else {
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+function partitionScalars(items: unknown[], by: unknown[]): [unknown[], unknown[]] {
+  const inBy: unknown[] = [];
+  const rest: unknown[] = [];
+  for (const item of items) {
+    if (by.some((b) => goEqual(b, item))) inBy.push(item);
+    else rest.push(item);
+  }
+  return [inBy, rest];
+}
+
+function partitionMaps(items: unknown[], by: unknown[], mergeKey: string): [unknown[], unknown[]] {
+  const inBy: unknown[] = [];
+  const rest: unknown[] = [];
+  for (const item of items) {
+    if (!isObject(item)) throw badArgType('map[string]interface {}', item);
+    if (!has(item, mergeKey)) throw noMergeKey(item, mergeKey);
+    if (findByKey(by, mergeKey, item[mergeKey]) >= 0) inBy.push(item);
+    else rest.push(item);
+  }
+  return [inBy, rest];
+}
+
+/**
+ * Sorts patch elements by `patchOrder` and server-only elements by `serverOrder`, then interleaves them: a
+ * server-only element goes first only when both are in `serverOrder` and it was earlier there.
+ */
+function normalizeElementOrder(
+  patchItems: unknown[],
+  serverOnly: unknown[],
+  patchOrder: unknown[],
+  serverOrder: unknown[],
+  mergeKey: string,
+  isMap: boolean,
+): unknown[] {
+  const right = sortByOrder(patchItems, patchOrder, mergeKey, isMap);
+  const left = sortByOrder(serverOnly, serverOrder, mergeKey, isMap);
+  const position = (item: unknown): number => indexIn(serverOrder, item, mergeKey, isMap);
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    if (j >= right.length) {
+      out.push(left[i++]);
+    } else if (i >= left.length) {
+      out.push(right[j++]);
+    } else {
+      const l = position(left[i]);
+      const r = position(right[j]);
+      if (l >= 0 && r >= 0 && l < r) out.push(left[i++]);
+      else out.push(right[j++]);
+    }
+  }
+  return out;
+}
+
+/** normalizeSliceOrder: stable sort by position in `order`; elements marked `$patch: delete` go last. */
+function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, isMap: boolean): unknown[] {
+  let keep = items;
+  let remove: unknown[] = [];
+  if (isMap) {
+    for (const list of [items, order]) {
+      for (const item of list) {
+        if (!isObject(item)) throw badArgType('map[string]interface {}', item);
+        if (!has(item, mergeKey)) throw noMergeKey(item, mergeKey);
+      }
+    }
+    ({ keep, remove } = splitDeletions(items));
+  }
+  // Every element is found in `order` wherever Go calls this, so its comparator is a consistent order
+  // and any stable sort gives Go's result.
+  const ranked = keep.map((item, at) => ({ item, at, rank: indexIn(order, item, mergeKey, isMap) }));
+  ranked.sort((a, b) => (a.rank >= 0 && b.rank >= 0 ? a.rank - b.rank : 0) || a.at - b.at);
+  return [...ranked.map((r) => r.item), ...remove];
+}
+
+function indexIn(list: unknown[], item: unknown, mergeKey: string, isMap: boolean): number {
+  const keyOf = (value: unknown): unknown =>
+    isMap ? (isObject(value) ? (value[mergeKey] ?? null) : null) : value;
+  const wanted = keyOf(item);
+  for (let i = 0; i < list.length; i++) {
+    if (goEqual(keyOf(list[i]), wanted)) return i;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Output.
+
+/** Drops what decoding the result into Go structs would drop: `$` directive keys and null fields. */
+function stripLeftovers(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = stripLeftovers(value[i]);
+  } else if (isObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (key.startsWith('$') || value[key] === null) removeKey(value, key);
+      else setKey(value, key, stripLeftovers(value[key]));
+    }
+  }
+  return value;
+}
