@@ -71,6 +71,7 @@ const REASON_BY_CODE: Readonly<Record<number, string>> = {
   409: 'Conflict',
   410: 'Expired',
   415: 'UnsupportedMediaType',
+  422: 'Invalid',
   429: 'TooManyRequests',
   500: 'InternalError',
   503: 'ServiceUnavailable',

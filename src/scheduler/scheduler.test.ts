@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
+import { startFakeKube, type FakeKube } from '../../sim/kube/index.js';
+import { StacksJobSource } from '../buildkite/stacks/client.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { quietLogger, testMetrics } from '../intake/test-support.js';
+import { KubeClient } from '../kube/client.js';
+import { JOB_CREATED_NOTIFICATION, REJECTED_PREFIX, Scheduler } from './scheduler.js';
+
+const TOKEN = 'bkct_scheduler';
+const KUBERNETES_PLUGIN = 'github.com/buildkite-plugins/kubernetes-buildkite-plugin';
+
+function config(yaml = ''): Config {
+  const loaded = loadConfig({ configPath: 'c.yaml', readFile: () => yaml });
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  return loaded.config;
+}
+
+describe('Scheduler against the simulators', () => {
+  let sim: BuildkiteSim;
+  let kube: FakeKube;
+  let source: StacksJobSource;
+  let client: KubeClient;
+
+  beforeEach(async () => {
+    sim = await startBuildkiteSim({ agentToken: TOKEN, rateLimits: false });
+    kube = await startFakeKube({ jobController: false });
+    source = new StacksJobSource({
+      endpoint: sim.agentEndpoint,
+      agentToken: TOKEN,
+      timeoutMs: 2000,
+      version: 'test',
+      logger: quietLogger,
+      stackKey: 'stack',
+      queueKey: 'k8s',
+      retry: { attempts: 1, baseMs: 1, maxMs: 1, maxRetryAfterMs: 10 },
+      notifications: { intervalMs: 5 },
+    });
+    const registered = await source.register();
+    if (!registered.ok) throw new Error(registered.error.message);
+    client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000 });
+  });
+
+  afterEach(async () => {
+    await source.close();
+    await client.close();
+    await kube.close();
+    await sim.close();
+  });
+
+  function scheduler(yaml = '') {
+    const metrics = testMetrics();
+    const subject = new Scheduler({
+      config: config(yaml),
+      source,
+      kube: client,
+      logger: quietLogger,
+      metrics: metrics.scheduler,
+    });
+    return { subject, metrics };
+  }
+
+  async function reserved(input: Parameters<BuildkiteSim['createJob']>[0]) {
+    const job = sim.createJob({ queue: 'k8s', ...input });
+    const reservation = await source.reserveJobs([job.id], 0);
+    if (!reservation.ok) throw new Error(reservation.error.message);
+    return { id: job.id, priority: job.priority, agentQueryRules: ['queue=k8s'], queriedAt: Date.now() };
+  }
+
+  it('creates the Job and tells Buildkite', async () => {
+    const job = await reserved({ command: 'make test' });
+    const { subject, metrics } = scheduler();
+    expect(await subject.dispatch(job)).toEqual({ kind: 'created' });
+    const created = kube.store.get('jobs', 'default', `buildkite-${job.id}`) as
+      { metadata: { labels: Record<string, string> } } | undefined;
+    expect(created?.metadata.labels['buildkite.com/job-uuid']).toBe(job.id);
+    await source.close();
+    expect(sim.job(job.id)?.notifications.map((n) => n.detail)).toContain(JOB_CREATED_NOTIFICATION);
+    expect(await metrics.scheduler.createSuccess.get()).toMatchObject({ values: [{ value: 1 }] });
+  });
+
+  it('fails the Buildkite job with the reason when the job cannot be parsed', async () => {
+    const job = await reserved({
+      command: 'x',
+      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN]: { podSpec: {} } }]) },
+    });
+    const { subject } = scheduler('prohibit-kubernetes-plugin: true');
+    const outcome = await subject.dispatch(job);
+    const message =
+      'agent-stack-k8s failed to parse the job: the kubernetes plugin is prohibited by this controller, but was configured on this job';
+    expect(outcome).toEqual({ kind: 'failed', message });
+    expect(sim.job(job.id)).toMatchObject({ state: 'finished', exitStatus: -1, detail: message });
+  });
+
+  it('fails the job when its PodTemplate cannot be fetched', async () => {
+    const job = await reserved({
+      command: 'x',
+      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN]: { podTemplate: 'missing' } }]) },
+    });
+    const outcome = await scheduler().subject.dispatch(job);
+    expect(outcome.kind).toBe('failed');
+    expect(sim.job(job.id)?.detail).toMatch(/^Error fetching podTemplate "missing": /);
+  });
+
+  it('reports a duplicate when the Job exists already, without touching Buildkite', async () => {
+    const job = await reserved({ command: 'x' });
+    const { subject } = scheduler();
+    expect(await subject.dispatch(job)).toEqual({ kind: 'created' });
+    expect(await subject.dispatch(job)).toEqual({ kind: 'duplicate' });
+    expect(sim.job(job.id)?.state).toBe('reserved');
+  });
+
+  it('fails the job with the API server message and the Job YAML on 422', async () => {
+    const job = await reserved({ command: 'x' });
+    kube.faults.inject({ verb: 'create', resource: 'jobs', action: { kind: 'status', code: 422 } });
+    const outcome = await scheduler().subject.dispatch(job);
+    expect(outcome.kind).toBe('failed');
+    const detail = sim.job(job.id)?.detail ?? '';
+    expect(detail.startsWith(`${REJECTED_PREFIX}failed to create job: injected fault (422)\n\n`)).toBe(true);
+    expect(detail).toContain('apiVersion: batch/v1');
+  });
+
+  it('leaves the job reserved on other Kubernetes errors (it is listed again later)', async () => {
+    const job = await reserved({ command: 'x' });
+    kube.faults.inject({ verb: 'create', resource: 'jobs', action: { kind: 'status', code: 500 } });
+    const { subject, metrics } = scheduler();
+    expect((await subject.dispatch(job)).kind).toBe('failed');
+    expect(sim.job(job.id)?.state).toBe('reserved');
+    expect((await metrics.scheduler.createErrors.get()).values).toHaveLength(1);
+  });
+});
