@@ -97,8 +97,11 @@ describe('agent-stack-k8s (controller)', () => {
     expect(stderr).toBe('config: log-format: must be one of logfmt, json (from flag --log-format)\n');
   });
 
-  it('logs through the configured logger and exits 1 while the controller is not available', async () => {
-    const { status, stdout } = await run(['--log-format', 'json', '--debug'], { BUILDKITE_TOKEN: 'tok-123' });
+  it('logs through the configured logger and exits 1 with one clear line when there is no cluster to talk to', async () => {
+    const { status, stdout } = await run(['--log-format', 'json', '--debug'], {
+      BUILDKITE_TOKEN: 'tok-123',
+      HOME: '/nonexistent',
+    });
     expect(status).toBe(1);
     const records = stdout
       .trim()
@@ -109,15 +112,18 @@ describe('agent-stack-k8s (controller)', () => {
       [
         'error',
         'controller',
-        'the controller is not available in this build yet; the configuration is valid',
+        'no Kubernetes configuration found: set KUBECONFIG, create ~/.kube/config, or run inside a cluster',
       ],
     ]);
     expect(stdout).not.toContain('tok-123');
   });
 
-  it('writes logfmt lines by default', async () => {
-    const { stdout } = await run([]);
-    expect(stdout).toMatch(/^time=\S+ level=error component=controller msg="the controller is not available/);
+  it('writes logfmt lines by default and names a missing KUBECONFIG file', async () => {
+    const { status, stdout } = await run([], { KUBECONFIG: '/nonexistent/config' });
+    expect(status).toBe(1);
+    expect(stdout).toMatch(
+      /^time=\S+ level=error component=controller msg="KUBECONFIG names no existing file: \/nonexistent\/config"\n$/,
+    );
   });
 
   it('exits 2 on an unknown flag', async () => {

@@ -10,6 +10,8 @@ import { AGENT_VERSION } from '../config/schema.js';
 import { addRenderCommand } from './render.js';
 import { VERSION } from '../version.js';
 import { createLogger } from '../observability/logger.js';
+import { runController } from '../controller.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { addLintCommand } from './lint.js';
 
 export interface CliIO {
@@ -19,6 +21,21 @@ export interface CliIO {
   readonly readFile?: (path: string) => string;
   /** Whether stdout is a terminal (colours in logfmt output). */
   readonly isTTY?: boolean;
+  /** Subscribes to SIGTERM/SIGINT; the handler answers 'exit' to end the process at once. */
+  readonly onSignal?: (handler: (signal: string) => 'exit' | 'continue') => () => void;
+}
+
+/** Upstream's behaviour: the first signal shuts down gracefully, a second one exits at once. */
+function onProcessSignal(handler: (signal: string) => 'exit' | 'continue'): () => void {
+  const listener = (signal: NodeJS.Signals): void => {
+    if (handler(signal) === 'exit') process.exit(130);
+  };
+  process.on('SIGTERM', listener);
+  process.on('SIGINT', listener);
+  return () => {
+    process.off('SIGTERM', listener);
+    process.off('SIGINT', listener);
+  };
 }
 
 const processIO = (): CliIO => ({
@@ -54,7 +71,7 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
     .enablePositionalOptions()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
-  addConfigFlags(program).action((flags: Record<string, unknown>) => {
+  addConfigFlags(program).action(async (flags: Record<string, unknown>) => {
     const loaded = load(flags, io);
     if (!loaded.ok) {
       exit(reportConfigErrors(loaded, io));
@@ -68,8 +85,34 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
       write: io.stdout,
     });
     logger.debug({ config: printableConfig(loaded.config) }, 'configuration loaded');
-    logger.error('the controller is not available in this build yet; the configuration is valid');
-    exit(1);
+    const kube = loadKubeConfig(io.env);
+    if (!kube.ok) {
+      logger.error(kube.reason);
+      exit(1);
+      return;
+    }
+    const shutdown = new AbortController();
+    const unsubscribe = (io.onSignal ?? onProcessSignal)((signal) => {
+      if (shutdown.signal.aborted) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        return 'exit';
+      }
+      logger.info({ signal }, 'signal received: shutting down gracefully (send it again to exit at once)');
+      shutdown.abort();
+      return 'continue';
+    });
+    try {
+      const end = await runController({
+        config: loaded.config,
+        logger,
+        kubeConfig: kube.kubeConfig,
+        signal: shutdown.signal,
+        version: VERSION,
+      });
+      exit(end.code);
+    } finally {
+      unsubscribe();
+    }
   });
 
   program
