@@ -79,7 +79,7 @@ describe('GraphqlJobSource against the simulator', () => {
     expect(first.hasNextPage).toBe(true);
 
     const second = value(await source.listScheduledJobs({ limit: 2, after: first.endCursor ?? '' }));
-    expect(second.jobs.map((j) => j.id)).toEqual([ids[3], ids[2]]);
+    expect(second.jobs.map((j) => j.id)).toEqual([ids[2], ids[3]]);
     const third = value(await source.listScheduledJobs({ limit: 2, after: second.endCursor ?? '' }));
     expect(third.jobs.map((j) => j.id)).toEqual([ids[4]]);
     expect(third.hasNextPage).toBe(false);

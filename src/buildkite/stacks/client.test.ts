@@ -318,9 +318,14 @@ describe('StacksJobSource against the simulator', () => {
     expect(notes[1]).toBe('K8s Job created successfully, waiting for Agent to start...');
   });
 
-  it('deregisters with an empty body', async () => {
+  it('flushes notifications, then deregisters with an empty body', async () => {
     value(await source.register());
+    const id = sim.createJob({ command: 'a' }).id;
+    source.notify(id, 'last words');
     value(await source.deregister());
+    const order = sim.requests.map((r) => r.endpoint).filter((e) => e !== 'register-stack');
+    expect(order).toEqual(['stack-notification', 'deregister']);
+    expect(sim.requests.at(-1)?.headers['content-length']).toBe('0');
     expect(sim.model.stacks.get('my-stack')?.state).toBe('disconnected');
   });
 

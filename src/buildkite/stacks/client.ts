@@ -280,7 +280,9 @@ export class StacksJobSource implements JobSource {
     this.batcher.enqueue(jobId, detail);
   }
 
+  /** Sends the queued notifications first (the stack is going away), then deregisters. */
   async deregister(signal?: AbortSignal): Promise<ApiResult<void>> {
+    await this.batcher.close();
     const timeout = AbortSignal.timeout(DEREGISTER_TIMEOUT_MS);
     const res = await this.http.send({
       method: 'POST',
