@@ -157,6 +157,24 @@ describe('Buildkite simulator', () => {
     });
   });
 
+  describe('routing', () => {
+    it('answers unknown routes and non-object bodies with a message', async () => {
+      const missing = await call('GET', '/v3/nothing-here');
+      expect(missing.status).toBe(404);
+      expect(missing.body.message).toBe('No route for GET /v3/nothing-here');
+      const array = await call('POST', '/_sim/jobs', { token: null, raw: Buffer.from('[1]') });
+      expect(array).toMatchObject({ status: 400, body: { message: 'Body must be a JSON object' } });
+      expect(sim.requestCounts().unknown).toBe(1);
+    });
+
+    it('decodes escaped path segments, including %2E for dots', async () => {
+      await registerStack();
+      const res = await call('GET', '/v3/stacks/s1/jobs/a%2Eb');
+      expect(res).toMatchObject({ status: 404, body: { message: 'Job not found' } });
+      expect(sim.requests.at(-1)?.endpoint).toBe('show-job');
+    });
+  });
+
   describe('Stacks API', () => {
     it('requires the agent token and answers errors as {"message"}', async () => {
       const res = await call('GET', '/v3/token', { token: 'wrong' });
