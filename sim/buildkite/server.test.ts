@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { sleep } from '../../src/backoff.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBuildkiteSim, type BuildkiteSim } from './server.js';
 
@@ -147,6 +148,14 @@ describe('Buildkite simulator', () => {
       expect((await call('POST', '/_sim/faults', { token: null, body: { endpoint: 'token' } })).status).toBe(
         400,
       );
+    });
+
+    it('ends injected latency when it closes', async () => {
+      sim.injectFault({ endpoint: 'token', latencyMs: 600_000 });
+      const pending = call('GET', '/v3/token');
+      for (let i = 0; i < 200 && sim.requestCounts().token === undefined; i++) await sleep(5);
+      await sim.close();
+      await expect(pending).rejects.toThrow();
     });
 
     it('drops connections and adds latency', async () => {

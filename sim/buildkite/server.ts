@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { sleep } from '../../src/backoff.js';
 import type { JobState } from '../../src/buildkite/types.js';
 import { handleGraphql } from './graphql.js';
 import { HttpError, optionalStringMap, parseJsonObject, readBody, sendJson, stringList } from './http.js';
@@ -90,6 +91,7 @@ export interface BuildkiteSim {
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
   advance(ms: number): void;
+  /** Stops listening, drops open connections and pending latency; idempotent. */
   close(): Promise<void>;
 }
 
@@ -648,6 +650,8 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
   ];
 
   const sockets = new Set<Socket>();
+  // Aborted on close so injected latency never outlives the server.
+  const closing = new AbortController();
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       // Only reachable if writing the error reply itself failed; the connection is gone.
@@ -687,7 +691,7 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
       // The admin API is never faulted, so a test can always clear faults.
       const fault = name.startsWith('sim-') ? undefined : takeFault(faults, name);
       if (fault !== undefined) {
-        if (fault.latencyMs !== undefined) await new Promise((r) => setTimeout(r, fault.latencyMs));
+        if (fault.latencyMs !== undefined) await sleep(fault.latencyMs, closing.signal);
         if (fault.drop === true) {
           req.socket.destroy();
           return;
@@ -736,6 +740,16 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
     });
   });
   const port = (server.address() as AddressInfo).port;
+  let closed: Promise<void> | undefined;
+  const stopServer = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.close((err) => {
+        if (err === undefined) resolve();
+        else reject(err);
+      });
+      closing.abort(new Error('simulator closed'));
+      for (const socket of sockets) socket.destroy();
+    });
   const url = `http://127.0.0.1:${port}`;
 
   return {
@@ -765,14 +779,7 @@ export async function startBuildkiteSim(options: BuildkiteSimOptions): Promise<B
     advance: (ms) => {
       model.advance(ms);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => {
-          if (err === undefined) resolve();
-          else reject(err);
-        });
-        for (const socket of sockets) socket.destroy();
-      }),
+    close: () => (closed ??= stopServer()),
   };
 }
 
