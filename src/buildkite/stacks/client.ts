@@ -15,11 +15,11 @@ import {
   type ScheduledJobsPage,
   type StackRegistration,
 } from '../types.js';
+import { chunks, STACK_BATCH_LIMIT } from '../batch.js';
 import { NotificationBatcher, type NotificationRejection, type StackNotification } from './notifications.js';
 
 /** Go's stacksapi version; kept in the user agent so Buildkite sees the same client family. */
 const STACKSAPI_USER_AGENT = 'stackspi/v1.0.0';
-export const STACK_BATCH_LIMIT = 1000;
 const DEREGISTER_TIMEOUT_MS = 5000;
 
 export interface StacksJobSourceOptions {
@@ -318,10 +318,4 @@ export class StacksJobSource implements JobSource {
       (b) => b.errors,
     );
   }
-}
-
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
