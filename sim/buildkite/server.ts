@@ -1,7 +1,18 @@
 /**
- * The Buildkite simulator: Stacks API, `/v3/token`, the agent REST API a `buildkite-agent` uses,
- * a GraphQL subset, and an admin API under `/_sim/` (jobs, cancel, pause, inspect, request
- * counts, fault injection). Binds 127.0.0.1 only.
+ * The Buildkite simulator: Stacks API and `/v3/token` (agent token), the agent REST API a
+ * `buildkite-agent` uses (`/v3/register`, `connect`, `jobs/{id}/acquire|start|chunks|finish`, ...),
+ * GraphQL at `/graphql` (API token), and an admin API without auth. Binds 127.0.0.1 only.
+ *
+ * Admin API:
+ *   POST   /_sim/jobs                 {command?, env?, agent_query_rules?, priority?, queue?,
+ *                                      pipeline_slug?, branch?, step_key?} -> 201 {"id"}
+ *   GET    /_sim/jobs[/{id}]          state, reservation, exit_status, detail, notifications, logs
+ *   POST   /_sim/jobs/{id}/cancel     scheduled/reserved -> canceled; accepted/running -> canceling
+ *   POST   /_sim/queues/{key}/pause   (and /unpause)
+ *   GET    /_sim/requests             {"counts": {endpoint: n}}
+ *   POST   /_sim/faults               {endpoint ("*" = any), status?, retry_after_seconds?, latency_ms?,
+ *                                      drop?, count?}; DELETE /_sim/faults clears them
+ *   POST   /_sim/clock                {advance_ms}: moves simulated time (reservation expiry)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
