@@ -349,6 +349,15 @@ describe('fetchTokenIdentity', () => {
       expect(ok.organizationSlug).toBe('sim-org');
       expect(clustered.requests[0]?.headers['user-agent']).toBe('buildkite/agent-stack-k8s 9.9.9');
 
+      clustered.injectFault({ endpoint: 'token', status: 503 });
+      const retried = await fetchTokenIdentity({
+        ...base,
+        endpoint: clustered.agentEndpoint,
+        sleep: () => Promise.resolve(),
+      });
+      expect(retried.ok).toBe(true);
+      expect(clustered.requestCounts().token).toBe(3);
+
       const refused = await fetchTokenIdentity({ ...base, endpoint: unclustered.agentEndpoint });
       expect(refused).toEqual({
         ok: false,
