@@ -1,6 +1,7 @@
 /** The Stacks API job source (`/v3/stacks/...`), what upstream agent-stack-k8s uses today. */
 import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
+import { chunks, STACK_BATCH_LIMIT } from '../batch.js';
 import { decode } from '../decode.js';
 import { HttpClient, type RetryPolicy } from '../http.js';
 import type { JobSource, ListScheduledJobsOptions } from '../job-source.js';
@@ -15,7 +16,6 @@ import {
   type ScheduledJobsPage,
   type StackRegistration,
 } from '../types.js';
-import { chunks, STACK_BATCH_LIMIT } from '../batch.js';
 import { NotificationBatcher, type NotificationRejection, type StackNotification } from './notifications.js';
 
 /** Go's stacksapi version; kept in the user agent so Buildkite sees the same client family. */
@@ -41,10 +41,15 @@ export interface StacksJobSourceOptions {
   readonly now?: () => number;
 }
 
+// Go decodes null and absent alike as the zero value; these readers do the same.
 const nullableString = z
   .string()
   .nullish()
   .transform((v) => v ?? null);
+const stringList = z
+  .array(z.string())
+  .nullish()
+  .transform((v) => v ?? []);
 const scheduledJobSchema = z.object({
   id: z.string(),
   priority: z
@@ -52,10 +57,7 @@ const scheduledJobSchema = z.object({
     .int()
     .nullish()
     .transform((v) => v ?? 0),
-  agent_query_rules: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  agent_query_rules: stringList,
   scheduled_at: nullableString,
   pipeline: z.object({ slug: nullableString, uuid: nullableString }).nullish(),
   build: z
@@ -74,16 +76,7 @@ const listSchema = z.object({
     .nullish(),
 });
 const registerSchema = z.object({ key: z.string(), cluster_queue_key: z.string() });
-const reserveSchema = z.object({
-  reserved: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-  not_reserved: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-});
+const reserveSchema = z.object({ reserved: stringList, not_reserved: stringList });
 const jobSchema = z.object({
   id: z.string(),
   command: z
