@@ -175,6 +175,26 @@ describe('GraphqlJobSource against the simulator', () => {
     expect(sim.job(id)?.state).toBe('canceled');
   });
 
+  it('reports an unknown organization or cluster on listing as permanent', async () => {
+    for (const overrides of [{ organizationSlug: 'nope' }, { clusterUuid: 'another-cluster' }]) {
+      const bad = makeSource(overrides);
+      const res = await bad.listScheduledJobs({});
+      await bad.close();
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.error.kind).toBe('permanent');
+    }
+  });
+
+  it('lists without a cluster for an unclustered organization, and without a queue rule for the default queue', async () => {
+    const id = sim.createJob({ command: 'default queue job' }).id;
+    const unclustered = makeSource({ clusterUuid: '', queue: '_default' });
+    try {
+      expect(value(await unclustered.listScheduledJobs({})).jobs.map((j) => j.id)).toEqual([id]);
+    } finally {
+      await unclustered.close();
+    }
+  });
+
   it('refuses a wrong API token permanently', async () => {
     const bad = makeSource({ apiToken: 'nope' });
     const res = await bad.listScheduledJobs({});
