@@ -2,7 +2,9 @@
  * The GraphQL subset the GraphQL job source uses. Dispatches on `operationName` (genqlient always
  * sends it) rather than parsing the document; answers carry every field those operations select.
  */
+import { HttpError } from './http.js';
 import type { BuildkiteModel, SimJob } from './model.js';
+import type { Route, SimDeps } from './routing.js';
 
 type GraphqlReply = { data: Record<string, unknown> | null; errors?: { message: string }[] };
 
@@ -109,6 +111,20 @@ function scheduledJobs(model: BuildkiteModel, vars: Record<string, unknown>) {
     pageInfo: {
       hasPreviousPage: candidates.length > page.length,
       startCursor: first === undefined ? null : Buffer.from(String(first.seq)).toString('base64'),
+    },
+  };
+}
+
+export function graphqlRoute(deps: SimDeps): Route {
+  return {
+    method: 'POST',
+    pattern: ['graphql'],
+    name: 'graphql',
+    handler: async ({ req, body, reply }) => {
+      if (deps.apiToken === undefined || req.headers.authorization !== `Bearer ${deps.apiToken}`) {
+        throw new HttpError(401, 'No valid API access token was provided');
+      }
+      reply(200, handleGraphql(deps.model, deps.clusterUuid, await body()));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { sleep } from '../../src/backoff.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBuildkiteSim, type BuildkiteSim } from './server.js';
 
@@ -149,11 +150,37 @@ describe('Buildkite simulator', () => {
       );
     });
 
+    it('ends injected latency when it closes', async () => {
+      sim.injectFault({ endpoint: 'token', latencyMs: 600_000 });
+      const pending = call('GET', '/v3/token');
+      for (let i = 0; i < 200 && sim.requestCounts().token === undefined; i++) await sleep(5);
+      await sim.close();
+      await expect(pending).rejects.toThrow();
+    });
+
     it('drops connections and adds latency', async () => {
       sim.injectFault({ endpoint: 'token', drop: true });
       await expect(call('GET', '/v3/token')).rejects.toThrow();
       sim.injectFault({ endpoint: 'token', latencyMs: 5 });
       expect((await call('GET', '/v3/token')).status).toBe(200);
+    });
+  });
+
+  describe('routing', () => {
+    it('answers unknown routes and non-object bodies with a message', async () => {
+      const missing = await call('GET', '/v3/nothing-here');
+      expect(missing.status).toBe(404);
+      expect(missing.body.message).toBe('No route for GET /v3/nothing-here');
+      const array = await call('POST', '/_sim/jobs', { token: null, raw: Buffer.from('[1]') });
+      expect(array).toMatchObject({ status: 400, body: { message: 'Body must be a JSON object' } });
+      expect(sim.requestCounts().unknown).toBe(1);
+    });
+
+    it('decodes escaped path segments, including %2E for dots', async () => {
+      await registerStack();
+      const res = await call('GET', '/v3/stacks/s1/jobs/a%2Eb');
+      expect(res).toMatchObject({ status: 404, body: { message: 'Job not found' } });
+      expect(sim.requests.at(-1)?.endpoint).toBe('show-job');
     });
   });
 

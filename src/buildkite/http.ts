@@ -80,10 +80,9 @@ export class HttpClient {
 
   async send(req: HttpRequest): Promise<HttpOutcome> {
     const attempts = req.retry ? Math.max(1, this.retry.attempts) : 1;
-    let outcome: HttpOutcome = { ok: false, error: retryable(null, 'no attempt made', null) };
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      outcome = await this.once(req);
-      if (outcome.ok || outcome.error.kind === 'permanent' || attempt === attempts - 1) return outcome;
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.once(req);
+      if (outcome.ok || outcome.error.kind === 'permanent' || attempt >= attempts - 1) return outcome;
       if (req.signal?.aborted === true) return outcome;
       const delay = Math.min(
         outcome.error.retryAfterMs ?? backoffDelay(attempt, this.retry, this.options.random),
@@ -105,7 +104,6 @@ export class HttpClient {
         return outcome;
       }
     }
-    return outcome;
   }
 
   /** Idempotent: a second close waits for the first. */

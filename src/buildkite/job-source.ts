@@ -37,6 +37,7 @@ export interface JobSource {
   failJob(jobId: string, message: string, signal?: AbortSignal): Promise<ApiResult<void>>;
   /** Queues a short message for the job's page; never blocks, never throws. */
   notify(jobId: string, detail: string): void;
+  /** Graceful shutdown: flushes queued notifications, then tells Buildkite the stack is gone. */
   deregister(signal?: AbortSignal): Promise<ApiResult<void>>;
   /** Flushes queued notifications and releases connections. */
   close(): Promise<void>;

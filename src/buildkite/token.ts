@@ -1,6 +1,6 @@
 /** `GET /v3/token`: who the agent token belongs to. Only cluster agent tokens can use the Stacks API. */
 import type { Logger } from '../observability/logger.js';
-import { HttpClient } from './http.js';
+import { HttpClient, type RetryPolicy } from './http.js';
 import { z } from 'zod';
 import { decode } from './decode.js';
 import type { ApiResult, TokenIdentity } from './types.js';
@@ -16,6 +16,8 @@ export interface TokenIdentityOptions {
   readonly version: string;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
+  readonly retry?: RetryPolicy;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 const text = z
@@ -34,7 +36,10 @@ const tokenSchema = z.object({
   organization_queue_key: text,
 });
 
-/** Reads the token identity once (no retry, as upstream) and refuses unclustered tokens permanently. */
+/**
+ * Reads the token identity, retrying transient failures (upstream tries once and restarts the pod), and
+ * refuses unclustered tokens permanently.
+ */
 export async function fetchTokenIdentity(options: TokenIdentityOptions): Promise<ApiResult<TokenIdentity>> {
   const http = new HttpClient({
     baseUrl: options.endpoint,
@@ -42,10 +47,12 @@ export async function fetchTokenIdentity(options: TokenIdentityOptions): Promise
     userAgent: `buildkite/agent-stack-k8s ${options.version}`,
     authorization: `Token ${options.agentToken}`,
     logger: options.logger,
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
   });
   try {
     const res = decode(
-      await http.send({ method: 'GET', path: '/token', retry: false, signal: options.signal }),
+      await http.send({ method: 'GET', path: '/token', retry: true, signal: options.signal }),
       tokenSchema,
       'GET /token',
       (body): TokenIdentity => ({

@@ -79,7 +79,7 @@ describe('GraphqlJobSource against the simulator', () => {
     expect(first.hasNextPage).toBe(true);
 
     const second = value(await source.listScheduledJobs({ limit: 2, after: first.endCursor ?? '' }));
-    expect(second.jobs.map((j) => j.id)).toEqual([ids[3], ids[2]]);
+    expect(second.jobs.map((j) => j.id)).toEqual([ids[2], ids[3]]);
     const third = value(await source.listScheduledJobs({ limit: 2, after: second.endCursor ?? '' }));
     expect(third.jobs.map((j) => j.id)).toEqual([ids[4]]);
     expect(third.hasNextPage).toBe(false);
@@ -173,6 +173,26 @@ describe('GraphqlJobSource against the simulator', () => {
     const id = sim.createJob({ command: 'x', queue: 'k8s' }).id;
     value(await source.cancelJob(id, 'pod-name'));
     expect(sim.job(id)?.state).toBe('canceled');
+  });
+
+  it('reports an unknown organization or cluster on listing as permanent', async () => {
+    for (const overrides of [{ organizationSlug: 'nope' }, { clusterUuid: 'another-cluster' }]) {
+      const bad = makeSource(overrides);
+      const res = await bad.listScheduledJobs({});
+      await bad.close();
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.error.kind).toBe('permanent');
+    }
+  });
+
+  it('lists without a cluster for an unclustered organization, and without a queue rule for the default queue', async () => {
+    const id = sim.createJob({ command: 'default queue job' }).id;
+    const unclustered = makeSource({ clusterUuid: '', queue: '_default' });
+    try {
+      expect(value(await unclustered.listScheduledJobs({})).jobs.map((j) => j.id)).toEqual([id]);
+    } finally {
+      await unclustered.close();
+    }
   });
 
   it('refuses a wrong API token permanently', async () => {

@@ -255,8 +255,8 @@ export class GraphqlJobSource implements JobSource {
         step: { key: null },
       });
     }
-    // Higher priority first; Array.prototype.sort is stable, so equal priorities keep the API's order.
-    jobs.sort((a, b) => b.priority - a.priority);
+    // The API lists newest first; serve oldest first, then higher priority first (the sort is stable).
+    jobs.reverse().sort((a, b) => b.priority - a.priority);
     return {
       ok: true,
       value: {

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBuildkiteSim, type BuildkiteSim } from '../../../sim/buildkite/server.js';
 import { createLogger } from '../../observability/logger.js';
-import { fetchTokenIdentity, UNCLUSTERED_TOKEN_MESSAGE } from '../token.js';
 import type { ApiResult } from '../types.js';
 import { StacksJobSource } from './client.js';
 
@@ -318,9 +317,14 @@ describe('StacksJobSource against the simulator', () => {
     expect(notes[1]).toBe('K8s Job created successfully, waiting for Agent to start...');
   });
 
-  it('deregisters with an empty body', async () => {
+  it('flushes notifications, then deregisters with an empty body', async () => {
     value(await source.register());
+    const id = sim.createJob({ command: 'a' }).id;
+    source.notify(id, 'last words');
     value(await source.deregister());
+    const order = sim.requests.map((r) => r.endpoint).filter((e) => e !== 'register-stack');
+    expect(order).toEqual(['stack-notification', 'deregister']);
+    expect(sim.requests.at(-1)?.headers['content-length']).toBe('0');
     expect(sim.model.stacks.get('my-stack')?.state).toBe('disconnected');
   });
 
@@ -330,28 +334,5 @@ describe('StacksJobSource against the simulator', () => {
     await bad.close();
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.error).toMatchObject({ kind: 'permanent', status: 401 });
-  });
-});
-
-describe('fetchTokenIdentity', () => {
-  it('reads a cluster token and refuses an unclustered one', async () => {
-    const clustered = await startBuildkiteSim({ agentToken: TOKEN, clusterUuid: 'c-1' });
-    const unclustered = await startBuildkiteSim({ agentToken: TOKEN, unclusteredToken: true });
-    try {
-      const base = { agentToken: TOKEN, timeoutMs: 2000, version: '9.9.9', logger };
-      const ok = value(await fetchTokenIdentity({ ...base, endpoint: clustered.agentEndpoint }));
-      expect(ok.clusterUuid).toBe('c-1');
-      expect(ok.organizationSlug).toBe('sim-org');
-      expect(clustered.requests[0]?.headers['user-agent']).toBe('buildkite/agent-stack-k8s 9.9.9');
-
-      const refused = await fetchTokenIdentity({ ...base, endpoint: unclustered.agentEndpoint });
-      expect(refused).toEqual({
-        ok: false,
-        error: { kind: 'permanent', status: null, message: UNCLUSTERED_TOKEN_MESSAGE },
-      });
-    } finally {
-      await clustered.close();
-      await unclustered.close();
-    }
   });
 });

@@ -1,6 +1,7 @@
 /** The Stacks API job source (`/v3/stacks/...`), what upstream agent-stack-k8s uses today. */
 import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
+import { chunks, STACK_BATCH_LIMIT } from '../batch.js';
 import { decode } from '../decode.js';
 import { HttpClient, type RetryPolicy } from '../http.js';
 import type { JobSource, ListScheduledJobsOptions } from '../job-source.js';
@@ -19,7 +20,6 @@ import { NotificationBatcher, type NotificationRejection, type StackNotification
 
 /** Go's stacksapi version; kept in the user agent so Buildkite sees the same client family. */
 const STACKSAPI_USER_AGENT = 'stackspi/v1.0.0';
-export const STACK_BATCH_LIMIT = 1000;
 const DEREGISTER_TIMEOUT_MS = 5000;
 
 export interface StacksJobSourceOptions {
@@ -41,10 +41,15 @@ export interface StacksJobSourceOptions {
   readonly now?: () => number;
 }
 
+// Go decodes null and absent alike as the zero value; these readers do the same.
 const nullableString = z
   .string()
   .nullish()
   .transform((v) => v ?? null);
+const stringList = z
+  .array(z.string())
+  .nullish()
+  .transform((v) => v ?? []);
 const scheduledJobSchema = z.object({
   id: z.string(),
   priority: z
@@ -52,10 +57,7 @@ const scheduledJobSchema = z.object({
     .int()
     .nullish()
     .transform((v) => v ?? 0),
-  agent_query_rules: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  agent_query_rules: stringList,
   scheduled_at: nullableString,
   pipeline: z.object({ slug: nullableString, uuid: nullableString }).nullish(),
   build: z
@@ -74,16 +76,7 @@ const listSchema = z.object({
     .nullish(),
 });
 const registerSchema = z.object({ key: z.string(), cluster_queue_key: z.string() });
-const reserveSchema = z.object({
-  reserved: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-  not_reserved: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-});
+const reserveSchema = z.object({ reserved: stringList, not_reserved: stringList });
 const jobSchema = z.object({
   id: z.string(),
   command: z
@@ -280,7 +273,9 @@ export class StacksJobSource implements JobSource {
     this.batcher.enqueue(jobId, detail);
   }
 
+  /** Sends the queued notifications first (the stack is going away), then deregisters. */
   async deregister(signal?: AbortSignal): Promise<ApiResult<void>> {
+    await this.batcher.close();
     const timeout = AbortSignal.timeout(DEREGISTER_TIMEOUT_MS);
     const res = await this.http.send({
       method: 'POST',
@@ -316,10 +311,4 @@ export class StacksJobSource implements JobSource {
       (b) => b.errors,
     );
   }
-}
-
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

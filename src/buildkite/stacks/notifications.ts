@@ -3,6 +3,7 @@
  * without blocking, sent every interval in batches, and flushed on close (upstream drops them).
  */
 import type { Logger } from '../../observability/logger.js';
+import { chunks, STACK_BATCH_LIMIT } from '../batch.js';
 import { cropUtf8, NOTIFICATION_DETAIL_CROPPED, NOTIFICATION_DETAIL_MAX_BYTES } from '../text.js';
 import type { ApiResult } from '../types.js';
 
@@ -41,7 +42,7 @@ export class NotificationBatcher {
   private readonly now: () => number;
 
   constructor(private readonly options: NotificationBatcherOptions) {
-    this.batchSize = options.batchSize ?? 1000;
+    this.batchSize = options.batchSize ?? STACK_BATCH_LIMIT;
     this.capacity = options.capacity ?? 100_000;
     this.now = options.now ?? Date.now;
     this.timer = setInterval(() => {
@@ -92,10 +93,8 @@ export class NotificationBatcher {
     if (this.queue.length === 0) return;
     const all = this.queue;
     this.queue = [];
-    const batches: StackNotification[][] = [];
-    for (let i = 0; i < all.length; i += this.batchSize) batches.push(all.slice(i, i + this.batchSize));
     await Promise.all(
-      batches.map(async (batch) => {
+      chunks(all, this.batchSize).map(async (batch) => {
         try {
           const res = await this.options.send(batch);
           if (!res.ok) {
