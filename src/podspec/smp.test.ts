@@ -273,6 +273,22 @@ describe('directives (kubernetes strategic-merge-patch document)', () => {
     });
   });
 
+  it('an empty $setElementOrder list skips validation and scrambles the patch items the way Go's sort does', () => {
+    // Checked against apimachinery v0.36.3: Go's comparator answers "less" for elements missing from the
+    // order list, and its insertion sort then reverses them.
+    const original = { containers: [{ name: 'a' }, { name: 'b' }] };
+    const patch = {
+      '$setElementOrder/containers': [],
+      containers: [{ name: 'c' }, { name: 'b', image: 'x' }, { name: 'd' }],
+    };
+    expect(names((merged(original, patch) as { containers: unknown }).containers)).toEqual([
+      'd',
+      'a',
+      'b',
+      'c',
+    ]);
+  });
+
   it('$setElementOrder rejects a patch list in a different order', () => {
     const original = { containers: [{ name: 'a' }, { name: 'b' }] };
     const patch = {

@@ -635,11 +635,108 @@ function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, isMap
     }
     ({ keep, remove } = splitDeletions(items));
   }
-  // Every element is found in `order` wherever Go calls this, so its comparator is a consistent order
-  // and any stable sort gives Go's result.
-  const ranked = keep.map((item, at) => ({ item, at, rank: indexIn(order, item, mergeKey, isMap) }));
-  ranked.sort((a, b) => (a.rank >= 0 && b.rank >= 0 ? a.rank - b.rank : 0) || a.at - b.at);
+  const ranked = keep.map((item) => ({ item, rank: indexIn(order, item, mergeKey, isMap) }));
+  // Go's comparator says "less" whenever either element is missing from `order` (an empty
+  // $setElementOrder list does that), which is no consistent order, so only Go's own algorithm gives Go's
+  // result.
+  goSliceStable(ranked, (x, y) => (x.rank >= 0 && y.rank >= 0 ? x.rank < y.rank : true));
   return [...ranked.map((r) => r.item), ...remove];
+}
+
+/**
+ * Go's `sort.SliceStable`: insertion sort over blocks of 20, then SymMerge (Kim & Kutzner) of ever larger
+ * runs, with in-place rotations. Reproduced step for step because callers can pass an inconsistent `less`.
+ */
+function goSliceStable<T>(data: T[], less: (x: T, y: T) => boolean): void {
+  const lessAt = (i: number, j: number): boolean => less(data[i] as T, data[j] as T);
+  const swap = (i: number, j: number): void => {
+    const t = data[i] as T;
+    data[i] = data[j] as T;
+    data[j] = t;
+  };
+  const insertionSort = (a: number, b: number): void => {
+    for (let i = a + 1; i < b; i++) {
+      for (let j = i; j > a && lessAt(j, j - 1); j--) swap(j, j - 1);
+    }
+  };
+  const swapRange = (a: number, b: number, n: number): void => {
+    for (let i = 0; i < n; i++) swap(a + i, b + i);
+  };
+  const rotate = (a: number, m: number, b: number): void => {
+    let i = m - a;
+    let j = b - m;
+    while (i !== j) {
+      if (i > j) {
+        swapRange(m - i, m, j);
+        i -= j;
+      } else {
+        swapRange(m - i, m + j - i, i);
+        j -= i;
+      }
+    }
+    swapRange(m - i, m, i);
+  };
+  const symMerge = (a: number, m: number, b: number): void => {
+    if (m - a === 1) {
+      // Binary search for where data[a] goes in data[m:b], then shift it there.
+      let i = m;
+      let j = b;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (lessAt(h, a)) i = h + 1;
+        else j = h;
+      }
+      for (let k = a; k < i - 1; k++) swap(k, k + 1);
+      return;
+    }
+    if (b - m === 1) {
+      let i = a;
+      let j = m;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (!lessAt(m, h)) i = h + 1;
+        else j = h;
+      }
+      for (let k = m; k > i; k--) swap(k, k - 1);
+      return;
+    }
+    const mid = (a + b) >>> 1;
+    const n = mid + m;
+    let start = m > mid ? n - b : a;
+    let r = m > mid ? mid : m;
+    const p = n - 1;
+    while (start < r) {
+      const c = (start + r) >>> 1;
+      if (!lessAt(p - c, c)) start = c + 1;
+      else r = c;
+    }
+    const end = n - start;
+    if (start < m && m < end) rotate(start, m, end);
+    if (a < start && start < mid) symMerge(a, start, mid);
+    if (mid < end && end < b) symMerge(mid, end, b);
+  };
+
+  const length = data.length;
+  let blockSize = 20;
+  let a = 0;
+  let b = blockSize;
+  while (b <= length) {
+    insertionSort(a, b);
+    a = b;
+    b += blockSize;
+  }
+  insertionSort(a, length);
+  while (blockSize < length) {
+    a = 0;
+    b = 2 * blockSize;
+    while (b <= length) {
+      symMerge(a, a + blockSize, b);
+      a = b;
+      b += 2 * blockSize;
+    }
+    if (a + blockSize < length) symMerge(a, a + blockSize, length);
+    blockSize *= 2;
+  }
 }
 
 function indexIn(list: unknown[], item: unknown, mergeKey: string, isMap: boolean): number {
