@@ -273,7 +273,7 @@ describe('directives (kubernetes strategic-merge-patch document)', () => {
     });
   });
 
-  it('an empty $setElementOrder list skips validation and scrambles the patch items the way Go's sort does', () => {
+  it('an empty $setElementOrder list skips validation and scrambles the patch items as Go sorts them', () => {
     // Checked against apimachinery v0.36.3: Go's comparator answers "less" for elements missing from the
     // order list, and its insertion sort then reverses them.
     const original = { containers: [{ name: 'a' }, { name: 'b' }] };
