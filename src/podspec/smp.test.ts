@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { strategicMerge, strategicMergePodSpec } from './smp.js';
+import { goRoundTrip, strategicMerge, strategicMergePodSpec } from './smp.js';
 import { patchMetadataRows, POD_SPEC_TYPES } from './smp-schema.js';
 
 function merged(original: unknown, patch: unknown): unknown {
@@ -423,6 +423,90 @@ describe('inputs and schema', () => {
       ref: 'HTTPGetAction',
       pointer: true,
       omitEmpty: true,
+    });
+  });
+});
+
+describe('goRoundTrip (a document as upstream Go structs see it)', () => {
+  it('drops unknown keys and omitempty zero values, and matches keys case-insensitively', () => {
+    expect(
+      goRoundTrip({
+        Containers: [{ NAME: 'a', image: '', unknown: 1, securityContext: { privileged: false } }],
+        hostNetwork: false,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 0,
+        tolerations: [],
+        nodeSelector: {},
+        bogus: { x: 1 },
+      }),
+    ).toEqual({
+      containers: [{ name: 'a', resources: {}, securityContext: { privileged: false } }],
+      terminationGracePeriodSeconds: 0,
+      automountServiceAccountToken: false,
+    });
+  });
+
+  it('writes unset non-omitempty fields as Go zero values', () => {
+    expect(goRoundTrip({})).toEqual({ containers: null });
+    expect(
+      goRoundTrip({ volumes: [{ hostPath: {} }], containers: [{ volumeMounts: [{}], ports: [{}] }] }),
+    ).toEqual({
+      volumes: [{ name: '', hostPath: { path: '' } }],
+      containers: [
+        {
+          name: '',
+          ports: [{ containerPort: 0 }],
+          resources: {},
+          volumeMounts: [{ name: '', mountPath: '' }],
+        },
+      ],
+    });
+  });
+
+  it('decodes null map values to the zero value', () => {
+    expect(goRoundTrip({ containers: [], nodeSelector: { a: null }, overhead: { cpu: null } })).toEqual({
+      containers: [],
+      nodeSelector: { a: '' },
+      overhead: { cpu: '0' },
+    });
+  });
+
+  it('keeps directives and explicit nulls when asked, so patches can use them', () => {
+    const patch = {
+      containers: [{ name: 'a', image: null, $patch: 'delete' }],
+      '$setElementOrder/containers': [{ name: 'a' }],
+      nodeSelector: { gone: null },
+      hostname: null,
+    };
+    expect(goRoundTrip(patch, { keepDirectives: true })).toEqual({
+      containers: [{ name: 'a', image: null, resources: {}, $patch: 'delete' }],
+      hostname: null,
+      nodeSelector: { gone: null },
+      '$setElementOrder/containers': [{ name: 'a' }],
+    });
+    expect(goRoundTrip(patch)).toEqual({
+      containers: [{ name: 'a', resources: {} }],
+      nodeSelector: { gone: '' },
+    });
+  });
+
+  it('emits fields in Go struct order', () => {
+    expect(
+      Object.keys(
+        goRoundTrip({ hostname: 'h', containers: [], volumes: [{ name: 'v', emptyDir: {} }] }) as object,
+      ),
+    ).toEqual(['volumes', 'containers', 'hostname']);
+  });
+
+  it('makes the merge give upstream’s result: a patch cannot set a non-pointer bool to false', () => {
+    const original = goRoundTrip({ hostNetwork: true, containers: [{ name: 'a', image: 'x' }] });
+    const patch = goRoundTrip(
+      { hostNetwork: false, containers: [{ name: 'a', image: '' }] },
+      { keepDirectives: true },
+    );
+    expect(merged(original, patch)).toEqual({
+      containers: [{ name: 'a', image: 'x', resources: {} }],
+      hostNetwork: true,
     });
   });
 });

@@ -764,3 +764,106 @@ function stripLeftovers(value: unknown): unknown {
   }
   return value;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The Go struct view of a document.
+
+export interface GoRoundTripOptions {
+  /** Struct the document decodes into; `PodSpec` unless given. */
+  readonly type?: string;
+  /**
+   * Keep `$`-directive keys and explicit nulls, which a Go struct cannot hold. Upstream loses them; we keep
+   * them for patches so that directives and null deletion work as on the API server.
+   */
+  readonly keepDirectives?: boolean;
+}
+
+/**
+ * `value` as upstream sees it after `json.Unmarshal` into the Go type and `json.Marshal` back: unknown keys
+ * dropped, keys matched case-insensitively, `omitempty` zero values (false, 0, "", empty list or map)
+ * dropped, unset non-`omitempty` fields written as their zero value (`name: ""`, `resources: {}`,
+ * `containers: null`). Fields are emitted in struct order. Values of the wrong JSON type are kept as they are
+ * (the plugin decoder rejects those first), and quantities are not canonicalised.
+ *
+ * Running both sides of a merge through this makes `strategicMergePodSpec` give upstream's result. Note that
+ * a patch without `containers` then carries `containers: null`, which deletes every container; upstream
+ * sets `containers: []` on such patches first, and so must the caller.
+ */
+export function goRoundTrip(value: unknown, options: GoRoundTripOptions = {}): unknown {
+  const type = options.type ?? POD_SPEC_ROOT;
+  return roundTripStruct(value, type, options.keepDirectives === true);
+}
+
+function roundTripStruct(value: unknown, type: string, keep: boolean): JsonObject {
+  const fields = POD_SPEC_TYPES[type] ?? {};
+  const byLower = lowerCaseFieldNames.get(type);
+  const input = isJsonObject(value) ? value : {};
+  // Decode: the last key naming a field wins; exact names beat case-insensitive ones within a key.
+  const decoded = new Map<string, unknown>();
+  const directives: [string, unknown][] = [];
+  for (const key of Object.keys(input)) {
+    const name = has(fields, key) ? key : byLower?.get(key.toLowerCase());
+    if (name !== undefined) decoded.set(name, input[key]);
+    else if (keep && key.startsWith('$')) directives.push([key, input[key]]);
+  }
+  const out: JsonObject = {};
+  for (const [name, field] of Object.entries(fields)) {
+    const present = decoded.has(name);
+    const raw = decoded.get(name);
+    if (present && raw === null && keep) {
+      setKey(out, name, null);
+      continue;
+    }
+    const encoded = roundTripField(present ? raw : undefined, field, keep);
+    if (encoded !== undefined) setKey(out, name, encoded);
+  }
+  for (const [key, directive] of directives) setKey(out, key, directive);
+  return out;
+}
+
+/** The encoding of one field, or undefined when encoding/json leaves it out. */
+function roundTripField(value: unknown, field: FieldSchema, keep: boolean): unknown {
+  const unset = value === undefined || value === null;
+  switch (field.kind) {
+    case 'object': {
+      if (unset && (field.pointer === true || field.ref === undefined)) {
+        return field.omitEmpty === true ? undefined : null;
+      }
+      if (field.ref === undefined) return value;
+      if (!unset && !isJsonObject(value)) return value;
+      return roundTripStruct(value ?? {}, field.ref, keep);
+    }
+    case 'list': {
+      if (unset || (Array.isArray(value) && value.length === 0)) {
+        if (field.omitEmpty === true) return undefined;
+        return unset ? null : [];
+      }
+      if (!Array.isArray(value) || field.ref === undefined) return value;
+      const ref = field.ref;
+      const items: unknown[] = value;
+      return items.map((item) =>
+        isJsonObject(item) || item === null ? roundTripStruct(item, ref, keep) : item,
+      );
+    }
+    case 'map': {
+      const empty = unset || (isJsonObject(value) && Object.keys(value).length === 0);
+      if (empty) {
+        if (field.omitEmpty === true) return undefined;
+        return unset ? null : {};
+      }
+      if (keep || !isJsonObject(value)) return value;
+      const entries: JsonObject = {};
+      for (const key of Object.keys(value)) setKey(entries, key, value[key] ?? field.zero ?? '');
+      return entries;
+    }
+    case 'scalar': {
+      if (field.pointer === true) {
+        if (unset) return field.omitEmpty === true ? undefined : null;
+        return value;
+      }
+      if (unset) return field.omitEmpty === true ? undefined : field.zero;
+      if (field.omitEmpty === true && (value === '' || value === 0 || value === false)) return undefined;
+      return value;
+    }
+  }
+}
