@@ -136,12 +136,16 @@ describe('validateJob', () => {
     expect(
       problemsAfter((s) => {
         s.volumes.push({ name: 'workspace', emptyDir: {} }, { name: 'Bad_Name', emptyDir: {} });
-        s.volumes.push({ name: 'two', emptyDir: {}, hostPath: { path: '/tmp' } }, { name: 'none' });
+        s.volumes.push(
+          { name: 'two', emptyDir: {}, hostPath: { path: '/tmp' }, cephfs: { monitors: ['m'] } },
+          { name: 'none' },
+        );
       }),
     ).toEqual([
       'spec.template.spec.volumes[1].name: Duplicate value: "workspace"',
       `spec.template.spec.volumes[2].name: Invalid value: "Bad_Name": ${LABEL_ERR}`,
       'spec.template.spec.volumes[3].hostPath: Forbidden: may not specify more than 1 volume type',
+      'spec.template.spec.volumes[3].cephFS: Forbidden: may not specify more than 1 volume type',
       'spec.template.spec.volumes[4]: Required value: must specify a volume type',
     ]);
   });
@@ -243,25 +247,19 @@ describe('validateJob', () => {
     ]);
   });
 
-  it('requires restartPolicy Never or OnFailure, counting unset as the defaulted Always', () => {
-    expect(
+  it('requires restartPolicy Never or OnFailure, as batch validation words it', () => {
+    const withPolicy = (policy: string | undefined): string[] =>
       problemsAfter((s) => {
-        s.restartPolicy = 'OnFailure';
-      }),
-    ).toEqual([]);
-    expect(
-      problemsAfter((s) => {
-        s.restartPolicy = 'Always';
-      }),
-    ).toEqual([
-      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
-    ]);
-    expect(
-      problemsAfter((s) => {
-        delete s.restartPolicy;
-      }),
-    ).toEqual([
-      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+        if (policy === undefined) delete s.restartPolicy;
+        else s.restartPolicy = policy;
+      });
+    expect(withPolicy('OnFailure')).toEqual([]);
+    const required = 'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"';
+    expect(withPolicy('Always')).toEqual([required]);
+    expect(withPolicy(undefined)).toEqual([required]);
+    expect(withPolicy('Sometimes')).toEqual([
+      'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+      'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "OnFailure", "Never"',
     ]);
   });
 
@@ -272,7 +270,7 @@ describe('validateJob', () => {
         s.terminationGracePeriodSeconds = -1;
       }),
     ).toEqual([
-      'spec.template.spec.ephemeralContainers: Forbidden: cannot be set on create',
+      'spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template',
       'spec.template.spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0',
     ]);
   });
