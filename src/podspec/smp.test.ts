@@ -969,6 +969,15 @@ describe('properties', () => {
     );
   });
 
+  it('goRoundTrip is idempotent and never throws', () => {
+    fc.assert(
+      fc.property(fc.oneof(podSpec, fc.jsonValue({ maxDepth: 4 })), fc.boolean(), (doc, keepDirectives) => {
+        const once = goRoundTrip(doc, { keepDirectives });
+        expect(goRoundTrip(once, { keepDirectives })).toEqual(once);
+      }),
+    );
+  });
+
   it('never throws on arbitrary JSON', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 5 }), fc.jsonValue({ maxDepth: 5 }), (a, b) => {
