@@ -28,6 +28,9 @@ const SET_ELEMENT_ORDER = '$setElementOrder';
  * `Content-Type: application/strategic-merge-patch+json`. Neither input is modified; the result shares nothing
  * with them. An error is the inner text of apimachinery's error; upstream's caller prefixes it with
  * `error applying strategic patch: `, and so should ours.
+ *
+ * Upstream merges Go-encoded structs; to get its result, merge `goRoundTrip(original)` with
+ * `goRoundTrip(patch, { keepDirectives: true })`, after giving a patch without `containers` an empty list.
  */
 export function strategicMergePodSpec(original: unknown, patch: unknown): MergeResult<V1PodSpec> {
   return strategicMerge(original, patch, POD_SPEC_ROOT) as MergeResult<V1PodSpec>;
