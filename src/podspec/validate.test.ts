@@ -279,7 +279,7 @@ describe('validateJob', () => {
     const job = baseJob();
     job.metadata = { ...job.metadata, name: `buildkite-${'a'.repeat(60)}` };
     expect(validateJob(job)).toEqual([
-      `spec.template.metadata.labels: Invalid value: "buildkite-${'a'.repeat(60)}": must be no more than 63 characters`,
+      `spec.template.labels: Invalid value: "buildkite-${'a'.repeat(60)}": must be no more than 63 characters`,
     ]);
     job.metadata = { ...job.metadata, name: 'Buildkite_1' };
     expect(validateJob(job)).toEqual([
@@ -301,6 +301,15 @@ describe('validateJob', () => {
       `metadata.labels: Invalid value: "a/b/c": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
       'metadata.annotations: Invalid value: "/empty-prefix": prefix part must be non-empty',
     ]);
+  });
+
+  it('reports template labels under spec.template.labels, as the server does', () => {
+    const job = baseJob();
+    job.spec = {
+      ...job.spec,
+      template: { ...job.spec.template, metadata: { labels: { 'tag.buildkite.com/queue': 'a b' } } },
+    };
+    expect(validateJob(job)[0]).toMatch(/^spec\.template\.labels: Invalid value: "a b": a valid label must/);
   });
 
   it('checks non-negative backoffLimit and ttlSecondsAfterFinished', () => {

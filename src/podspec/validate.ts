@@ -224,10 +224,11 @@ export function validateJob(job: unknown): string[] {
     }
   }
 
-  validateMetadataMaps(templateMeta, 'spec.template.metadata', problems);
+  // The server reports a template's metadata without the `metadata` step (ObjectMeta is embedded in Go).
+  validateMetadataMaps(templateMeta, 'spec.template', problems);
   // The API server copies the Job name into the pods' job-name labels, whose values are limited to 63.
   if (name.length > 63) {
-    problems.push(invalid('spec.template.metadata.labels', name, maxLenError(63)));
+    problems.push(invalid('spec.template.labels', name, maxLenError(63)));
   }
 
   validatePodSpec(podSpec, 'spec.template.spec', problems);
