@@ -451,6 +451,48 @@ describe('agrees with apimachinery', () => {
   });
 });
 
+describe('upstream integration fixtures (the merge part)', () => {
+  it('controller patch overrides an env var by name (TestPodSpecPatchInController)', () => {
+    const original = {
+      containers: [{ name: 'mountain', image: 'alpine', env: [{ name: 'MOUNTAIN', value: 'cotopaxi' }] }],
+    };
+    const patch = { containers: [{ name: 'mountain', env: [{ name: 'MOUNTAIN', value: 'antisana' }] }] };
+    expect(merged(original, patch)).toEqual({
+      containers: [{ name: 'mountain', image: 'alpine', env: [{ name: 'MOUNTAIN', value: 'antisana' }] }],
+    });
+  });
+
+  it('a patch may change the agent env but keeps its command (container-start-timeout.yaml)', () => {
+    const agent = {
+      name: 'agent',
+      command: ['buildkite-agent', 'start'],
+      env: [
+        { name: 'BUILDKITE_CONTAINER_COUNT', value: '2' },
+        { name: 'BUILDKITE_AGENT_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'token' } } },
+      ],
+    };
+    const patch = {
+      containers: [{ name: 'agent', env: [{ name: 'BUILDKITE_CONTAINER_COUNT', value: '999' }] }],
+    };
+    expect(merged({ containers: [agent] }, patch)).toEqual({
+      containers: [{ ...agent, env: [{ name: 'BUILDKITE_CONTAINER_COUNT', value: '999' }, agent.env[1]] }],
+    });
+  });
+
+  it('a checkout patch sets envFrom wholesale (TestBuild)', () => {
+    const original = {
+      containers: [{ name: 'checkout', envFrom: [{ secretRef: { name: 'old' } }] }, { name: 'agent' }],
+    };
+    const patch = { containers: [{ name: 'checkout', envFrom: [{ secretRef: { name: 'git-ssh-key' } }] }] };
+    expect(merged(original, patch)).toEqual({
+      containers: [
+        { name: 'checkout', envFrom: [{ secretRef: { name: 'git-ssh-key' } }] },
+        { name: 'agent' },
+      ],
+    });
+  });
+});
+
 describe('list order (mergeSlice + normalizeElementOrder)', () => {
   it('places a new init container before copy-agent', () => {
     const original = { initContainers: [{ name: 'copy-agent' }, { name: 'imagecheck-0' }] };
