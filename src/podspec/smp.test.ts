@@ -805,6 +805,10 @@ describe('inputs and schema', () => {
     expect(Object.keys(out.nodeSelector)).toEqual(['__proto__']);
   });
 
+  it('refuses a type it has no schema for', () => {
+    expect(strategicMerge({}, {}, 'Deployment')).toEqual({ ok: false, error: 'unknown type Deployment' });
+  });
+
   it('merges sub-structs directly', () => {
     const result = strategicMerge({ name: 'a', env: [{ name: 'A' }] }, { env: [{ name: 'B' }] }, 'Container');
     expect(result).toEqual({ ok: true, value: { name: 'a', env: [{ name: 'B' }, { name: 'A' }] } });

@@ -797,6 +797,10 @@ export function goRoundTrip(value: unknown, options: GoRoundTripOptions = {}): u
   return roundTripStruct(value, type, options.keepDirectives === true);
 }
 
+const fieldEntries: ReadonlyMap<string, readonly [string, FieldSchema][]> = new Map(
+  Object.entries(POD_SPEC_TYPES).map(([type, fields]) => [type, Object.entries(fields)] as const),
+);
+
 function roundTripStruct(value: unknown, type: string, keep: boolean): JsonObject {
   const fields = POD_SPEC_TYPES[type] ?? {};
   const byLower = lowerCaseFieldNames.get(type);
@@ -810,7 +814,7 @@ function roundTripStruct(value: unknown, type: string, keep: boolean): JsonObjec
     else if (keep && key.startsWith('$')) directives.push([key, input[key]]);
   }
   const out: JsonObject = {};
-  for (const [name, field] of Object.entries(fields)) {
+  for (const [name, field] of fieldEntries.get(type) ?? []) {
     const present = decoded.has(name);
     const raw = decoded.get(name);
     if (present && raw === null && keep) {
