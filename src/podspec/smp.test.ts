@@ -814,6 +814,19 @@ describe('inputs and schema', () => {
     expect(result).toEqual({ ok: true, value: { name: 'a', env: [{ name: 'B' }, { name: 'A' }] } });
   });
 
+  it('has a schema for every struct it refers to, and merge keys only on merging lists', () => {
+    for (const [type, fields] of Object.entries(POD_SPEC_TYPES)) {
+      for (const [name, field] of Object.entries(fields)) {
+        if (field.ref !== undefined) expect(POD_SPEC_TYPES, `${type}.${name}`).toHaveProperty([field.ref]);
+        if (field.mergeKey !== undefined) {
+          expect(field.kind, `${type}.${name}`).toBe('list');
+          expect(field.strategy, `${type}.${name}`).toMatch(/^merge/);
+          expect(POD_SPEC_TYPES[field.ref ?? ''], `${type}.${name}`).toHaveProperty([field.mergeKey]);
+        }
+      }
+    }
+  });
+
   it('exports the PodSpec merge keys in OpenAPI terms', () => {
     const rows = patchMetadataRows();
     const find = (definition: string, field: string): unknown =>
