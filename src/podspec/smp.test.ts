@@ -784,6 +784,15 @@ describe('errors', () => {
     expect(failure({ a: Number.NaN }, {})).toBe('invalid JSON document');
   });
 
+  it('rejects documents nested too deeply, or cyclic, without overflowing the stack', () => {
+    let deep: unknown = {};
+    for (let i = 0; i < 20_000; i++) deep = { securityContext: deep };
+    expect(failure({}, deep)).toBe('invalid JSON document');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(failure(cyclic, {})).toBe('invalid JSON document');
+  });
+
   it('treats a null patch like an empty one, as Go decodes it to a nil map', () => {
     expect(merged({ hostname: 'h' }, null)).toEqual({ hostname: 'h' });
   });
