@@ -3,6 +3,8 @@
  * k8s.io/api v0.36.3 (`core/v1/types.go`) and k8s.io/apimachinery v0.36.3 (`pkg/apis/meta/v1/types.go`), the
  * versions upstream agent-stack-k8s builds with. Embedded structs (`VolumeSource`, `ProbeHandler`,
  * `EphemeralContainerCommon`, ...) are flattened into their parents the way encoding/json promotes them.
+ * Checked field by field (kind, struct, pointer, omitempty, strategy, merge key, order) against Go reflection
+ * over `corev1.PodSpec{}` from those modules.
  *
  * The strategic merge patch reads `strategy`/`mergeKey`; the Go struct view (`goStructView` in smp.ts) reads
  * `pointer`/`omitEmpty`/`zero`, which decide what survives a decode/encode round trip through the Go type.
@@ -22,7 +24,10 @@ export interface FieldSchema {
   readonly omitEmpty?: true;
   readonly strategy?: PatchStrategy;
   readonly mergeKey?: string;
-  /** What encoding/json writes for an unset non-pointer scalar without `omitempty`. */
+  /**
+   * What encoding/json writes for an unset non-pointer scalar without `omitempty`; for a map, what a null
+   * value decodes to ("0" for resource quantities, otherwise "").
+   */
   readonly zero?: string | number | boolean | null;
 }
 
@@ -540,7 +545,7 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     runtimeClassName: { kind: 'scalar', pointer: true, omitEmpty: true },
     enableServiceLinks: { kind: 'scalar', pointer: true, omitEmpty: true },
     preemptionPolicy: { kind: 'scalar', pointer: true, omitEmpty: true },
-    overhead: { kind: 'map', omitEmpty: true },
+    overhead: { kind: 'map', omitEmpty: true, zero: '0' },
     topologySpreadConstraints: {
       kind: 'list',
       ref: 'TopologySpreadConstraint',
@@ -622,8 +627,8 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     divisor: { kind: 'scalar', omitEmpty: true },
   },
   ResourceRequirements: {
-    limits: { kind: 'map', omitEmpty: true },
-    requests: { kind: 'map', omitEmpty: true },
+    limits: { kind: 'map', omitEmpty: true, zero: '0' },
+    requests: { kind: 'map', omitEmpty: true, zero: '0' },
     claims: { kind: 'list', ref: 'ResourceClaim', omitEmpty: true },
   },
   SELinuxOptions: {
@@ -818,8 +823,8 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     podCertificate: { kind: 'object', ref: 'PodCertificateProjection', pointer: true, omitEmpty: true },
   },
   VolumeResourceRequirements: {
-    limits: { kind: 'map', omitEmpty: true },
-    requests: { kind: 'map', omitEmpty: true },
+    limits: { kind: 'map', omitEmpty: true, zero: '0' },
+    requests: { kind: 'map', omitEmpty: true, zero: '0' },
   },
   VsphereVirtualDiskVolumeSource: {
     volumePath: { kind: 'scalar', zero: '' },
