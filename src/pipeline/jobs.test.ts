@@ -225,6 +225,19 @@ steps:
     });
   });
 
+  it('reports a bad pipeline-level setting once, not once per step', () => {
+    expect(pipelineJobs('env: [A=1]\nsteps:\n  - command: a\n  - command: b\n', { file: 'p.yml' })).toEqual({
+      ok: false,
+      errors: [
+        { file: 'p.yml', line: 1, col: 1, message: 'env: must be a mapping of variable names to values' },
+      ],
+    });
+  });
+
+  it('reads an env value of null as an empty string', () => {
+    expect(only('steps:\n  - command: a\n    env: {EMPTY: ~}\n').job.env.EMPTY).toBe('');
+  });
+
   it('reports invalid YAML with its line', () => {
     expect(pipelineJobs('steps:\n  - command: a: b\n', { file: 'p.yml' })).toEqual({
       ok: false,
