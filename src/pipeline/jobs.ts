@@ -31,7 +31,16 @@ export type PipelineJobsResult = { ok: true; jobs: PipelineJob[] } | { ok: false
 export function pipelineJobs(text: string, options: { file: string }): PipelineJobsResult {
   const parsed = parsePipelineYaml(text, options);
   if (!parsed.ok) return parsed;
-  const { document } = parsed;
+  const { jobs, errors } = jobsOf(parsed.document);
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, jobs };
+}
+
+/** The jobs of a parsed pipeline, the command steps they come from, and every problem found on the way. */
+export function jobsOf(document: PipelineDocument): {
+  jobs: PipelineJob[];
+  steps: CommandStep[];
+  errors: PipelineError[];
+} {
   const { pipeline, steps, errors } = commandSteps(document);
   const fail: Fail = (path, message) => {
     errors.push({
@@ -47,7 +56,7 @@ export function pipelineJobs(text: string, options: { file: string }): PipelineJ
     image: imageOf(pipeline.image, ['image'], fail),
   };
   const jobs = steps.map((step) => jobOf(step, defaults, document, fail));
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, jobs };
+  return { jobs, steps, errors };
 }
 
 type Fail = (path: readonly PathSegment[], message: string) => void;

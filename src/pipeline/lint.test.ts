@@ -148,8 +148,9 @@ steps:
   });
 
   it('reports pipeline structure problems as errors and YAML syntax errors separately', () => {
-    expect(findings('steps:\n  - command: a\n    plugins: docker\n')).toEqual([
+    expect(findings('steps:\n  - command: a\n    plugins: docker\n    image: [x]\n')).toEqual([
       '3:5: steps[0].plugins: plugins must be a list of plugins (or a mapping of plugin name to config)',
+      '4:5: steps[0].image: must be a string',
     ]);
     expect(lintPipeline('steps:\n  - command: a: b\n', { file: 'p.yml' })).toMatchObject({
       ok: false,

@@ -14,7 +14,8 @@ import {
 } from '../config/shape.js';
 import { parsePipelineYaml, type PipelineError } from './document.js';
 import { KUBERNETES_PLUGIN } from './plugins.js';
-import { commandSteps, type PluginEntry } from './steps.js';
+import { jobsOf } from './jobs.js';
+import type { PluginEntry } from './steps.js';
 
 export interface LintFinding extends PipelineError {
   readonly severity: 'error' | 'warning';
@@ -27,7 +28,7 @@ export function lintPipeline(text: string, options: { file: string }): LintResul
   const parsed = parsePipelineYaml(text, options);
   if (!parsed.ok) return parsed;
   const { document } = parsed;
-  const { steps, errors } = commandSteps(document);
+  const { steps, errors } = jobsOf(document);
   const findings: LintFinding[] = errors.map((error) => ({ ...error, severity: 'error' }));
   const report = (severity: LintFinding['severity'], path: readonly PathSegment[], message: string): void => {
     const where = path.length === 0 ? '' : `${formatPath(path)}: `;
