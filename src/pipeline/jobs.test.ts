@@ -234,8 +234,10 @@ steps:
     });
   });
 
-  it('reads an env value of null as an empty string', () => {
-    expect(only('steps:\n  - command: a\n    env: {EMPTY: ~}\n').job.env.EMPTY).toBe('');
+  it('reads an env value of null as an empty string and keeps any variable name', () => {
+    const env = only('steps:\n  - command: a\n    env: {EMPTY: ~, __proto__: odd}\n').job.env;
+    expect(env.EMPTY).toBe('');
+    expect(Object.entries(env)).toContainEqual(['__proto__', 'odd']);
   });
 
   it('reports invalid YAML with its line', () => {

@@ -124,18 +124,19 @@ function jobOf(
 }
 
 function envOf(value: unknown, path: readonly PathSegment[], fail: Fail): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (value === null || value === undefined) return env;
+  if (value === null || value === undefined) return {};
   if (!isPlainObject(value)) {
     fail(path, 'must be a mapping of variable names to values');
-    return env;
+    return {};
   }
+  const env: [string, string][] = [];
   for (const [name, item] of Object.entries(value)) {
     const text = item === null ? '' : scalarText(item);
     if (text === undefined) fail([...path, name], 'must be a string, number or boolean');
-    else env[name] = text;
+    else env.push([name, text]);
   }
-  return env;
+  // fromEntries defines own properties, so even a variable named __proto__ is kept.
+  return Object.fromEntries(env);
 }
 
 /** Agent query rules by tag name. */

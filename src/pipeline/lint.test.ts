@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintPipeline, type LintFinding } from './lint.js';
 
@@ -156,5 +157,24 @@ steps:
       ok: false,
       errors: [{ line: 2, col: 14 }],
     });
+  });
+
+  it('never throws, whatever the plugin config, step or pipeline holds', () => {
+    const placements = [
+      (v: string) => v,
+      (v: string) => `{"steps": [${v}]}`,
+      (v: string) => `{"steps": [{"command": "x", "plugins": ${v}}]}`,
+      (v: string) => `{"steps": [{"command": "x", "plugins": [{"kubernetes": ${v}}]}]}`,
+      (v: string) => `{"steps": [{"plugins": {"kubernetes": {"podSpec": ${v}, "podSpecPatch": ${v}}}}]}`,
+    ];
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), fc.nat(placements.length - 1), (value, at) => {
+        const text = placements[at]?.(JSON.stringify(value)) ?? '';
+        const result = lintPipeline(text, { file: 'p.yml' });
+        const located = result.ok ? result.findings : result.errors;
+        for (const finding of located) expect(finding.line).toBeGreaterThanOrEqual(1);
+      }),
+      { numRuns: 400 },
+    );
   });
 });
