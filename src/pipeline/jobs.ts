@@ -10,7 +10,8 @@ import { formatPath, isPlainObject, type PathSegment } from '../config/shape.js'
 import { parsePipelineYaml, type PipelineDocument, type PipelineError } from './document.js';
 import { commandSteps, describePath, type CommandStep } from './steps.js';
 
-export interface BuildkiteJob {
+/** A job in the Stacks API's wire shape (snake_case), the same JSON `render --job` reads. */
+export interface JobPayload {
   readonly id: string;
   readonly command: string;
   readonly env: Readonly<Record<string, string>>;
@@ -23,7 +24,7 @@ export interface PipelineJob {
   readonly label?: string;
   /** Line of the step in the file (1-based). */
   readonly line: number;
-  readonly job: BuildkiteJob;
+  readonly job: JobPayload;
 }
 
 export type PipelineJobsResult = { ok: true; jobs: PipelineJob[] } | { ok: false; errors: PipelineError[] };
