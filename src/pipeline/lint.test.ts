@@ -145,6 +145,26 @@ steps:
     ]);
   });
 
+  it('flags restartPolicy values the Job cannot have or the controller overrides', () => {
+    expect(
+      findings(`steps:
+  - plugins:
+      - kubernetes:
+          podSpec:
+            restartPolicy: OnFailure
+          podSpecPatch:
+            restartPolicy: Always
+  - plugins:
+      - kubernetes:
+          podSpecPatch:
+            restartPolicy: OnFailure
+`),
+    ).toEqual([
+      '5:13: warning: steps[0].plugins[0].kubernetes.podSpec.restartPolicy: ignored: the controller always sets restartPolicy: Never (use podSpecPatch to choose OnFailure)',
+      "7:13: steps[0].plugins[0].kubernetes.podSpecPatch.restartPolicy: a Job's pod must have restartPolicy OnFailure or Never",
+    ]);
+  });
+
   it('warns when podSpec and podTemplate are both set, and about plugins the controller will not see', () => {
     expect(
       findings(`steps:

@@ -100,8 +100,27 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
     );
   }
 
+  // The controller sets restartPolicy: Never after building the pod and before applying podSpecPatch.
+  const podSpecRestart =
+    podSpec !== undefined && isPlainObject(podSpec[1]) ? field(podSpec[1], 'restartPolicy') : undefined;
+  if (podSpecRestart !== undefined && podSpecRestart[1] !== null && podSpecRestart[1] !== '') {
+    report(
+      'warning',
+      [...path, podSpec?.[0] ?? 'podSpec', podSpecRestart[0]],
+      'ignored: the controller always sets restartPolicy: Never (use podSpecPatch to choose OnFailure)',
+    );
+  }
+
   const patch = field(config, 'podSpecPatch');
   if (patch === undefined || !isPlainObject(patch[1])) return;
+  const patchRestart = field(patch[1], 'restartPolicy');
+  if (patchRestart?.[1] === 'Always') {
+    report(
+      'error',
+      [...path, patch[0], patchRestart[0]],
+      "a Job's pod must have restartPolicy OnFailure or Never",
+    );
+  }
   for (const [at, message] of directiveProblems(patch[1], [...path, patch[0]])) report('error', at, message);
   for (const [listName, guarded] of [
     ['containers', (name: string) => name === 'agent' || name === 'checkout'],
