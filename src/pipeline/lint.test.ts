@@ -165,6 +165,15 @@ steps:
     ]);
   });
 
+  it('warns that a jobActiveDeadlineSeconds of 0 or less changes nothing', () => {
+    expect(findings('steps:\n  - plugins:\n      - kubernetes: {jobActiveDeadlineSeconds: 0}\n')).toEqual([
+      "3:22: warning: steps[0].plugins[0].kubernetes.jobActiveDeadlineSeconds: ignored: only a value above 0 overrides the controller's job-active-deadline-seconds",
+    ]);
+    expect(findings('steps:\n  - plugins:\n      - kubernetes: {jobActiveDeadlineSeconds: 60}\n')).toEqual(
+      [],
+    );
+  });
+
   it('warns when podSpec and podTemplate are both set, and about plugins the controller will not see', () => {
     expect(
       findings(`steps:

@@ -100,6 +100,15 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
     );
   }
 
+  const deadline = field(config, 'jobActiveDeadlineSeconds');
+  if (typeof deadline?.[1] === 'number' && deadline[1] <= 0) {
+    report(
+      'warning',
+      [...path, deadline[0]],
+      "ignored: only a value above 0 overrides the controller's job-active-deadline-seconds",
+    );
+  }
+
   // The controller sets restartPolicy: Never after building the pod and before applying podSpecPatch.
   const podSpecRestart =
     podSpec !== undefined && isPlainObject(podSpec[1]) ? field(podSpec[1], 'restartPolicy') : undefined;
