@@ -73,6 +73,14 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
     report('error', path, `the kubernetes plugin's config must be a mapping, got ${kindOf(config)}`);
     return;
   }
+  lintShape(config, path, report);
+  lintOverrides(config, path, report);
+  const patch = field(config, 'podSpecPatch');
+  if (patch !== undefined && isPlainObject(patch[1])) lintPatch(patch[1], [...path, patch[0]], report);
+}
+
+/** The config against the plugin's shape, as strictly as the JSON schema. */
+function lintShape(config: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
   const decoded = decode({ kind: 'object', shape: 'KubernetesPlugin' }, config, { mode: 'strict', path });
   if (!decoded.ok) {
     for (const issue of decoded.issues) {
@@ -89,7 +97,10 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
       `write "${canonical}": the controller matches field names ignoring case, but the JSON schema and Kubernetes tools do not`,
     );
   }
+}
 
+/** Settings that are valid but that the controller ignores or overrides. */
+function lintOverrides(config: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
   const podSpec = field(config, 'podSpec');
   const podTemplate = field(config, 'podTemplate');
   if (podSpec?.[1] != null && podTemplate?.[1] != null) {
@@ -119,23 +130,20 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
       'ignored: the controller always sets restartPolicy: Never (use podSpecPatch to choose OnFailure)',
     );
   }
+}
 
-  const patch = field(config, 'podSpecPatch');
-  if (patch === undefined || !isPlainObject(patch[1])) return;
-  const patchRestart = field(patch[1], 'restartPolicy');
-  if (patchRestart?.[1] === 'Always') {
-    report(
-      'error',
-      [...path, patch[0], patchRestart[0]],
-      "a Job's pod must have restartPolicy OnFailure or Never",
-    );
+/** What the controller or Kubernetes would refuse in podSpecPatch. */
+function lintPatch(patch: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
+  const restart = field(patch, 'restartPolicy');
+  if (restart?.[1] === 'Always') {
+    report('error', [...path, restart[0]], "a Job's pod must have restartPolicy OnFailure or Never");
   }
-  for (const [at, message] of directiveProblems(patch[1], [...path, patch[0]])) report('error', at, message);
+  for (const [at, message] of directiveProblems(patch, path)) report('error', at, message);
   for (const [listName, guarded] of [
     ['containers', (name: string) => name === 'agent' || name === 'checkout'],
     ['initContainers', (name: string) => name === 'copy-agent' || name.startsWith('imagecheck-')],
   ] as const) {
-    const list = field(patch[1], listName);
+    const list = field(patch, listName);
     if (list === undefined || !Array.isArray(list[1])) continue;
     for (const [index, container] of list[1].entries()) {
       if (!isPlainObject(container)) continue;
@@ -143,7 +151,7 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
       if (typeof name !== 'string' || !guarded(name)) continue;
       const changed = ['command', 'args'].map((key) => field(container, key)).find(isNonEmptyList);
       if (changed === undefined) continue;
-      report('error', [...path, patch[0], list[0], index, changed[0]], guardMessage(name));
+      report('error', [...path, list[0], index, changed[0]], guardMessage(name));
     }
   }
 }
