@@ -4,18 +4,11 @@
  * the controller would only report when the job runs, or silently ignore.
  */
 import '../config/params.js';
-import {
-  decode,
-  formatPath,
-  isPlainObject,
-  shapeOf,
-  type FieldType,
-  type PathSegment,
-} from '../config/shape.js';
+import { decode, isPlainObject, shapeOf, type FieldType, type PathSegment } from '../config/shape.js';
 import { parsePipelineYaml, type PipelineError } from './document.js';
 import { KUBERNETES_PLUGIN } from './plugins.js';
 import { jobsOf } from './jobs.js';
-import type { PluginEntry } from './steps.js';
+import { describePath, type PluginEntry } from './steps.js';
 
 export interface LintFinding extends PipelineError {
   readonly severity: 'error' | 'warning';
@@ -31,12 +24,11 @@ export function lintPipeline(text: string, options: { file: string }): LintResul
   const { steps, errors } = jobsOf(document);
   const findings: LintFinding[] = errors.map((error) => ({ ...error, severity: 'error' }));
   const report = (severity: LintFinding['severity'], path: readonly PathSegment[], message: string): void => {
-    const where = path.length === 0 ? '' : `${formatPath(path)}: `;
     findings.push({
       file: document.file,
       ...document.positionOf(path),
       severity,
-      message: `${where}${message}`,
+      message: `${describePath(path)}${message}`,
     });
   };
   for (const step of steps) {
