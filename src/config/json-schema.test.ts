@@ -90,10 +90,19 @@ describe('jsonSchemaOf', () => {
     });
   });
 
-  it('works for any registered shape', () => {
-    expect(jsonSchemaOf('AgentConfig').properties).toMatchObject({
+  it('works for any field type, collecting the shapes it uses', () => {
+    expect(jsonSchemaOf({ kind: 'object', shape: 'AgentConfig' }).properties).toMatchObject({
       'container-start-timeout': { type: ['string', 'null'] },
       hooksVolume: { $ref: '#/$defs/V1Volume' },
+    });
+    const classes = jsonSchemaOf({ kind: 'map', of: { kind: 'object', shape: 'ResourceClass' } });
+    expect(classes).toMatchObject({
+      type: ['object', 'null'],
+      additionalProperties: { $ref: '#/$defs/ResourceClass' },
+      $defs: {
+        ResourceClass: { additionalProperties: false },
+        V1ResourceRequirements: { type: ['object', 'null'] },
+      },
     });
   });
 

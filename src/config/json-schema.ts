@@ -16,13 +16,17 @@ const INT_RANGES = {
   int: { minimum: -(2 ** 63), exclusiveMaximum: 2 ** 63 },
 } as const;
 
-/** The schema of a registered shape (`KubernetesPlugin`, `V1PodSpec`, …), with every nested shape in `$defs`. */
-export function jsonSchemaOf(shapeName: string, options: { title?: string } = {}): JsonSchema {
+/**
+ * The schema of a field type, e.g. `{kind: 'object', shape: 'KubernetesPlugin'}`, with every shape it uses in
+ * `$defs`. A root object shape is inlined at the top (and referred to as `#` if it recurses).
+ */
+export function jsonSchemaOf(type: FieldType, options: { title?: string } = {}): JsonSchema {
+  const rootShape = type.kind === 'object' ? type.shape : undefined;
   const defs = new Map<string, JsonSchema>();
   const pending: string[] = [];
   const ref = (name: string): JsonSchema => {
-    if (name !== shapeName && !defs.has(name) && !pending.includes(name)) pending.push(name);
-    return { $ref: name === shapeName ? '#' : `#/$defs/${name}` };
+    if (name !== rootShape && !defs.has(name) && !pending.includes(name)) pending.push(name);
+    return { $ref: name === rootShape ? '#' : `#/$defs/${name}` };
   };
   const fieldSchema = (type: FieldType): JsonSchema => {
     switch (type.kind) {
@@ -62,9 +66,9 @@ export function jsonSchemaOf(shapeName: string, options: { title?: string } = {}
     };
   };
 
-  const root = objectSchema(shapeName);
+  const root = rootShape === undefined ? fieldSchema(type) : objectSchema(rootShape);
   for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
-    if (name !== shapeName && !defs.has(name)) defs.set(name, objectSchema(name));
+    if (!defs.has(name)) defs.set(name, objectSchema(name));
   }
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -76,5 +80,8 @@ export function jsonSchemaOf(shapeName: string, options: { title?: string } = {}
 
 /** The schema of the `kubernetes` plugin's config in a pipeline step. */
 export function kubernetesPluginSchema(): JsonSchema {
-  return jsonSchemaOf('KubernetesPlugin', { title: 'agent-stack-k8s kubernetes plugin' });
+  return jsonSchemaOf(
+    { kind: 'object', shape: 'KubernetesPlugin' },
+    { title: 'agent-stack-k8s kubernetes plugin' },
+  );
 }

@@ -57,6 +57,27 @@ describe('parsePipelineYaml', () => {
     expect(document.positionOf(['other', 'queue'])).toEqual({ line: 10, col: 1 });
   });
 
+  it('refuses alias bombs instead of expanding them', () => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    expect(parsePipelineYaml(lines.join('\n'), { file: 'p.yml' })).toEqual({
+      ok: false,
+      errors: [
+        {
+          file: 'p.yml',
+          line: 1,
+          col: 1,
+          message: 'invalid YAML: Excessive alias count indicates a resource exhaustion attack',
+        },
+      ],
+    });
+  });
+
   it('reports syntax errors and duplicate keys with their line', () => {
     expect(parsePipelineYaml('steps:\n  - command: a\n  - [unclosed\n', { file: 'p.yml' })).toMatchObject({
       ok: false,

@@ -59,6 +59,8 @@ export function parsePipelineYaml(text: string, options: { file: string }): Pars
     merge: true,
     customTags: (tags) => [goInt, ...tags],
     lineCounter,
+    // Library warnings (e.g. a mapping used as a key) would go to the process's stderr; they are not ours.
+    logLevel: 'error',
   });
   if (doc.errors.length > 0) {
     return {
@@ -71,7 +73,18 @@ export function parsePipelineYaml(text: string, options: { file: string }): Pars
       }),
     };
   }
-  return { ok: true, document: new PipelineDocument({ file: options.file, doc, lineCounter }) };
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // The only expected failure: alias expansion beyond the library's limit (a "billion laughs" file).
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      errors: [{ file: options.file, line: 1, col: 1, message: `invalid YAML: ${message}` }],
+    };
+  }
+  return { ok: true, document: new PipelineDocument({ file: options.file, doc, lineCounter, value }) };
 }
 
 export class PipelineDocument {
@@ -81,11 +94,11 @@ export class PipelineDocument {
   private readonly doc: Document;
   private readonly lineCounter: LineCounter;
 
-  constructor(options: { file: string; doc: Document; lineCounter: LineCounter }) {
+  constructor(options: { file: string; doc: Document; lineCounter: LineCounter; value: unknown }) {
     this.file = options.file;
     this.doc = options.doc;
     this.lineCounter = options.lineCounter;
-    this.value = options.doc.toJS() as unknown;
+    this.value = options.value;
   }
 
   /**

@@ -164,6 +164,13 @@ steps:
     ]);
   });
 
+  it('makes no job for skipped steps, but still checks them', () => {
+    const text =
+      'steps:\n  - command: a\n    skip: true\n  - command: b\n    skip: flaky\n  - command: c\n    skip: false\n';
+    expect(jobs(text).map((job) => job.job.command)).toEqual(['c']);
+    expect(pipelineJobs('steps:\n  - command: [{}]\n    skip: true\n', { file: 'p.yml' }).ok).toBe(false);
+  });
+
   it('accepts a pipeline that is only a list of steps, and an empty file', () => {
     expect(jobs('- command: a\n- wait\n').map((job) => job.job.command)).toEqual(['a']);
     expect(jobs('')).toEqual([]);
@@ -223,6 +230,21 @@ steps:
         { file: 'p.yml', line: 7, col: 5, message: 'steps[2].priority: must be an integer' },
       ],
     });
+  });
+
+  it('reports a bad pipeline-level setting once, not once per step', () => {
+    expect(pipelineJobs('env: [A=1]\nsteps:\n  - command: a\n  - command: b\n', { file: 'p.yml' })).toEqual({
+      ok: false,
+      errors: [
+        { file: 'p.yml', line: 1, col: 1, message: 'env: must be a mapping of variable names to values' },
+      ],
+    });
+  });
+
+  it('reads an env value of null as an empty string and keeps any variable name', () => {
+    const env = only('steps:\n  - command: a\n    env: {EMPTY: ~, __proto__: odd}\n').job.env;
+    expect(env.EMPTY).toBe('');
+    expect(Object.entries(env)).toContainEqual(['__proto__', 'odd']);
   });
 
   it('reports invalid YAML with its line', () => {

@@ -2,7 +2,8 @@
  * The jobs Buildkite would hand the controller for a pipeline file: one per command step, shaped as the
  * Stacks API delivers them (`id`, `command`, `env`, `agent_query_rules`, `priority`), so `render` can build
  * pods offline. Not modelled: env interpolation at upload, `matrix` and `parallelism` expansion (each step is
- * one job), conditionals (`if:`), and build env beyond the few variables the pod builder reads.
+ * one job), conditionals (`if:`), and build env beyond the few variables the pod builder reads. Skipped steps
+ * make no job.
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
@@ -10,7 +11,8 @@ import { formatPath, isPlainObject, type PathSegment } from '../config/shape.js'
 import { parsePipelineYaml, type PipelineDocument, type PipelineError } from './document.js';
 import { commandSteps, describePath, type CommandStep } from './steps.js';
 
-export interface BuildkiteJob {
+/** A job in the Stacks API's wire shape (snake_case), the same JSON `render --job` reads. */
+export interface JobPayload {
   readonly id: string;
   readonly command: string;
   readonly env: Readonly<Record<string, string>>;
@@ -23,7 +25,7 @@ export interface PipelineJob {
   readonly label?: string;
   /** Line of the step in the file (1-based). */
   readonly line: number;
-  readonly job: BuildkiteJob;
+  readonly job: JobPayload;
 }
 
 export type PipelineJobsResult = { ok: true; jobs: PipelineJob[] } | { ok: false; errors: PipelineError[] };
@@ -31,31 +33,53 @@ export type PipelineJobsResult = { ok: true; jobs: PipelineJob[] } | { ok: false
 export function pipelineJobs(text: string, options: { file: string }): PipelineJobsResult {
   const parsed = parsePipelineYaml(text, options);
   if (!parsed.ok) return parsed;
-  const { pipeline, steps, errors } = commandSteps(parsed.document);
-  const jobs: PipelineJob[] = [];
-  for (const step of steps) {
-    const built = jobOf(step, pipeline, parsed.document);
-    if (built.ok) jobs.push(built.job);
-    else errors.push(...built.errors);
-  }
+  const { jobs, errors } = jobsOf(parsed.document);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, jobs };
 }
 
-type StepResult = { ok: true; job: PipelineJob } | { ok: false; errors: PipelineError[] };
-
-function jobOf(
-  step: CommandStep,
-  pipeline: Readonly<Record<string, unknown>>,
-  document: PipelineDocument,
-): StepResult {
-  const errors: PipelineError[] = [];
-  const fail = (path: readonly PathSegment[], message: string): void => {
+/** The jobs of a parsed pipeline, the command steps they come from, and every problem found on the way. */
+export function jobsOf(document: PipelineDocument): {
+  jobs: PipelineJob[];
+  steps: CommandStep[];
+  errors: PipelineError[];
+} {
+  const { pipeline, steps, errors } = commandSteps(document);
+  const fail: Fail = (path, message) => {
     errors.push({
       file: document.file,
       ...document.positionOf(path),
       message: `${describePath(path)}${message}`,
     });
   };
+  // Top-level env, agents and image are defaults every step inherits; checked once.
+  const defaults: StepDefaults = {
+    env: envOf(pipeline.env, ['env'], fail),
+    rules: rulesOf(pipeline.agents, ['agents'], fail),
+    image: imageOf(pipeline.image, ['image'], fail),
+  };
+  const jobs = steps.flatMap((step) => {
+    const job = jobOf(step, defaults, document, fail);
+    // A skipped step (`skip: true` or a reason) is shown in the build but never reaches an agent.
+    const skip = step.fields.skip;
+    return skip === true || (typeof skip === 'string' && skip !== '') ? [] : [job];
+  });
+  return { jobs, steps, errors };
+}
+
+type Fail = (path: readonly PathSegment[], message: string) => void;
+
+interface StepDefaults {
+  readonly env: Readonly<Record<string, string>>;
+  readonly rules: ReadonlyMap<string, string>;
+  readonly image: string | undefined;
+}
+
+function jobOf(
+  step: CommandStep,
+  defaults: StepDefaults,
+  document: PipelineDocument,
+  fail: Fail,
+): PipelineJob {
   const field = (names: readonly string[]): [PathSegment[], unknown] => {
     const name = names.find((n) => step.fields[n] !== undefined && step.fields[n] !== null) ?? names[0] ?? '';
     return [[...step.path, name], step.fields[name]];
@@ -65,53 +89,18 @@ function jobOf(
   const command = commandText(commandValue);
   if (command === undefined) fail(commandPath, 'must be a string or a list of strings');
 
-  const env: Record<string, string> = {};
-  for (const [path, value] of [
-    [['env'], pipeline.env],
-    [[...step.path, 'env'], step.fields.env],
-  ] as const) {
-    if (value === null || value === undefined) continue;
-    if (!isPlainObject(value)) {
-      fail(path, 'must be a mapping of variable names to values');
-      continue;
-    }
-    for (const [name, item] of Object.entries(value)) {
-      const text = scalarText(item);
-      if (text === undefined) fail([...path, name], 'must be a string, number or boolean');
-      else env[name] = text;
-    }
-  }
-
-  const rules = new Map<string, string>();
-  for (const [path, value] of [
-    [['agents'], pipeline.agents],
-    [[...step.path, 'agents'], step.fields.agents],
-  ] as const) {
-    const entries = agentRules(value);
-    if (entries === undefined) fail(path, 'must be a mapping of tags to values or a list of "tag=value"');
-    else {
-      // A step's tag replaces the pipeline's tag of the same name.
-      for (const rule of entries) {
-        const eq = rule.indexOf('=');
-        rules.set(eq === -1 ? rule : rule.slice(0, eq), rule);
-      }
-    }
-  }
+  const env = { ...defaults.env, ...envOf(step.fields.env, [...step.path, 'env'], fail) };
+  // A step's agent tag replaces the pipeline's tag of the same name.
+  const rules = new Map([...defaults.rules, ...rulesOf(step.fields.agents, [...step.path, 'agents'], fail)]);
 
   const [priorityPath, priorityValue] = field(['priority']);
-  const priority = priorityValue ?? 0;
-  if (typeof priority !== 'number' || !Number.isInteger(priority)) fail(priorityPath, 'must be an integer');
+  let priority = 0;
+  if (typeof priorityValue === 'number' && Number.isInteger(priorityValue)) priority = priorityValue;
+  else if (priorityValue !== undefined && priorityValue !== null) fail(priorityPath, 'must be an integer');
 
-  const stepImage = step.fields.image;
-  const [imagePath, image] =
-    stepImage === undefined || stepImage === null
-      ? [['image'], pipeline.image]
-      : [[...step.path, 'image'], stepImage];
-  if (image !== undefined && image !== null && typeof image !== 'string') fail(imagePath, 'must be a string');
-
+  const image = imageOf(step.fields.image, [...step.path, 'image'], fail) ?? defaults.image;
   const key = scalarText(field(['key', 'identifier', 'id'])[1]);
   const label = scalarText(field(['label', 'name'])[1]);
-  if (errors.length > 0) return { ok: false, errors };
 
   const id = jobId(document.file, step.path);
   const slug = pipelineSlug(document.file);
@@ -125,7 +114,7 @@ function jobOf(
     BUILDKITE_BUILD_URL: `https://buildkite.com/local/${slug}/builds/1`,
     BUILDKITE_BRANCH: 'main',
     BUILDKITE_REPO: `https://git.invalid/${slug}.git`,
-    BUILDKITE_IMAGE: typeof image === 'string' ? image : undefined,
+    BUILDKITE_IMAGE: image,
     BUILDKITE_PLUGINS:
       step.plugins.length > 0
         ? JSON.stringify(step.plugins.map((plugin) => ({ [plugin.source]: sortedKeys(plugin.config) })))
@@ -134,20 +123,46 @@ function jobOf(
   for (const [name, value] of Object.entries(system)) if (value !== undefined) env[name] = value;
 
   return {
-    ok: true,
-    job: {
-      ...(key === undefined ? {} : { key }),
-      ...(label === undefined ? {} : { label }),
-      line: document.positionOf(step.path).line,
-      job: {
-        id,
-        command: command ?? '',
-        env,
-        agent_query_rules: [...rules.values()],
-        priority: typeof priority === 'number' ? priority : 0,
-      },
-    },
+    ...(key === undefined ? {} : { key }),
+    ...(label === undefined ? {} : { label }),
+    line: document.positionOf(step.path).line,
+    job: { id, command: command ?? '', env, agent_query_rules: [...rules.values()], priority },
   };
+}
+
+function envOf(value: unknown, path: readonly PathSegment[], fail: Fail): Record<string, string> {
+  if (value === null || value === undefined) return {};
+  if (!isPlainObject(value)) {
+    fail(path, 'must be a mapping of variable names to values');
+    return {};
+  }
+  const env: [string, string][] = [];
+  for (const [name, item] of Object.entries(value)) {
+    const text = item === null ? '' : scalarText(item);
+    if (text === undefined) fail([...path, name], 'must be a string, number or boolean');
+    else env.push([name, text]);
+  }
+  // fromEntries defines own properties, so even a variable named __proto__ is kept.
+  return Object.fromEntries(env);
+}
+
+/** Agent query rules by tag name. */
+function rulesOf(value: unknown, path: readonly PathSegment[], fail: Fail): Map<string, string> {
+  const rules = new Map<string, string>();
+  const entries = agentRules(value);
+  if (entries === undefined) fail(path, 'must be a mapping of tags to values or a list of "tag=value"');
+  for (const rule of entries ?? []) {
+    const eq = rule.indexOf('=');
+    rules.set(eq === -1 ? rule : rule.slice(0, eq), rule);
+  }
+  return rules;
+}
+
+function imageOf(value: unknown, path: readonly PathSegment[], fail: Fail): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  fail(path, 'must be a string');
+  return undefined;
 }
 
 function commandText(value: unknown): string | undefined {

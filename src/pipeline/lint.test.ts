@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintPipeline, type LintFinding } from './lint.js';
 
@@ -116,6 +117,63 @@ steps:
     ]);
   });
 
+  it('accepts strategic-merge directives in podSpecPatch only, and checks them', () => {
+    expect(
+      findings(`steps:
+  - plugins:
+      - kubernetes:
+          podSpecPatch:
+            $retainKeys: [containers]
+            containers:
+              - name: sidecar-x
+                $patch: delete
+              - name: container-0
+                $patch: remove
+                $setElementOrder/env: [{name: A}]
+                $deleteFromPrimitiveList/args: x
+                $merge: true
+          podSpec:
+            containers:
+              - image: a
+                $patch: delete
+`),
+    ).toEqual([
+      '10:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[1].$patch: must be one of merge, replace, delete',
+      '12:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[1].$deleteFromPrimitiveList/args: must be a list',
+      '13:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[1].$merge: unknown strategic-merge directive; use $patch, $retainKeys, $setElementOrder/<field> or $deleteFromPrimitiveList/<field>',
+      '17:17: steps[0].plugins[0].kubernetes.podSpec.containers[0].$patch: unknown field',
+    ]);
+  });
+
+  it('flags restartPolicy values the Job cannot have or the controller overrides', () => {
+    expect(
+      findings(`steps:
+  - plugins:
+      - kubernetes:
+          podSpec:
+            restartPolicy: OnFailure
+          podSpecPatch:
+            restartPolicy: Always
+  - plugins:
+      - kubernetes:
+          podSpecPatch:
+            restartPolicy: OnFailure
+`),
+    ).toEqual([
+      '5:13: warning: steps[0].plugins[0].kubernetes.podSpec.restartPolicy: ignored: the controller always sets restartPolicy: Never (use podSpecPatch to choose OnFailure)',
+      "7:13: steps[0].plugins[0].kubernetes.podSpecPatch.restartPolicy: a Job's pod must have restartPolicy OnFailure or Never",
+    ]);
+  });
+
+  it('warns that a jobActiveDeadlineSeconds of 0 or less changes nothing', () => {
+    expect(findings('steps:\n  - plugins:\n      - kubernetes: {jobActiveDeadlineSeconds: 0}\n')).toEqual([
+      "3:22: warning: steps[0].plugins[0].kubernetes.jobActiveDeadlineSeconds: ignored: only a value above 0 overrides the controller's job-active-deadline-seconds",
+    ]);
+    expect(findings('steps:\n  - plugins:\n      - kubernetes: {jobActiveDeadlineSeconds: 60}\n')).toEqual(
+      [],
+    );
+  });
+
   it('warns when podSpec and podTemplate are both set, and about plugins the controller will not see', () => {
     expect(
       findings(`steps:
@@ -148,12 +206,32 @@ steps:
   });
 
   it('reports pipeline structure problems as errors and YAML syntax errors separately', () => {
-    expect(findings('steps:\n  - command: a\n    plugins: docker\n')).toEqual([
+    expect(findings('steps:\n  - command: a\n    plugins: docker\n    image: [x]\n')).toEqual([
       '3:5: steps[0].plugins: plugins must be a list of plugins (or a mapping of plugin name to config)',
+      '4:5: steps[0].image: must be a string',
     ]);
     expect(lintPipeline('steps:\n  - command: a: b\n', { file: 'p.yml' })).toMatchObject({
       ok: false,
       errors: [{ line: 2, col: 14 }],
     });
+  });
+
+  it('never throws, whatever the plugin config, step or pipeline holds', () => {
+    const placements = [
+      (v: string) => v,
+      (v: string) => `{"steps": [${v}]}`,
+      (v: string) => `{"steps": [{"command": "x", "plugins": ${v}}]}`,
+      (v: string) => `{"steps": [{"command": "x", "plugins": [{"kubernetes": ${v}}]}]}`,
+      (v: string) => `{"steps": [{"plugins": {"kubernetes": {"podSpec": ${v}, "podSpecPatch": ${v}}}}]}`,
+    ];
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), fc.nat(placements.length - 1), (value, at) => {
+        const text = placements[at]?.(JSON.stringify(value)) ?? '';
+        const result = lintPipeline(text, { file: 'p.yml' });
+        const located = result.ok ? result.findings : result.errors;
+        for (const finding of located) expect(finding.line).toBeGreaterThanOrEqual(1);
+      }),
+      { numRuns: 400 },
+    );
   });
 });
