@@ -268,3 +268,23 @@ describe('patches in a built Job', () => {
     expect(result.job.spec?.template.spec?.containers).toHaveLength(3);
   });
 });
+
+describe('SMP directives in the plugin podSpecPatch', () => {
+  it('$patch: delete removes an init container (upstream silently ignores the directive)', () => {
+    const job = jobWith({
+      plugin: {
+        podSpec: {
+          initContainers: [{ name: 'slow', image: 'alpine:3' }],
+          containers: [{ name: 'main', image: 'alpine:3' }],
+        },
+        podSpecPatch: { initContainers: [{ name: 'slow', $patch: 'delete' }] },
+      },
+    });
+    const result = renderJob(job, zeroConfig());
+    if (!result.ok) throw new Error(result.message);
+    expect(result.job.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual([
+      'copy-agent',
+      'imagecheck-0',
+    ]);
+  });
+});
