@@ -1,7 +1,7 @@
 /** Rewrites test/golden/*.json from src/podspec/golden-cases.ts. Run after a deliberate output change. */
 import { writeFileSync } from 'node:fs';
 import { renderJob } from '../src/podspec/build.js';
-import { GOLDEN_CASES } from '../src/podspec/golden-cases.js';
+import { GOLDEN_CASES } from '../test/podspec/golden-cases.js';
 
 for (const { name, job, config } of GOLDEN_CASES) {
   const result = renderJob(job, config);

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderJob, type BuildResult } from './build.js';
-import { assemble, defaultConfig, jobWith } from './test-support.js';
+import { assemble, defaultConfig, jobWith } from '../../test/podspec/support.js';
 import { validateJob } from './validate.js';
 
 const config = defaultConfig();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob, type BuildResult } from './build.js';
 import type { Container, Job, PodSpec } from './k8s.js';
-import { assemble, jobWith, zeroConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 function built(result: BuildResult): Job {
   if (!result.ok) throw new Error(`expected a Job, got failure: ${result.message}`);

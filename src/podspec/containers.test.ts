@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob } from './build.js';
 import type { Container, Job, PodSpec } from './k8s.js';
-import { assemble, jobWith, zeroConfig, defaultConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig, defaultConfig } from '../../test/podspec/support.js';
 import type { Config } from '../config/schema.js';
 import type { BuildkiteJob } from './build.js';
 

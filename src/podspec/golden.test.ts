@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderJob } from './build.js';
-import { GOLDEN_CASES } from './golden-cases.js';
+import { GOLDEN_CASES } from '../../test/podspec/golden-cases.js';
 
 describe('golden Jobs (test/golden, regenerate with `npx tsx scripts/update-golden.ts`)', () => {
   it.each(GOLDEN_CASES.map((c) => [c.name, c] as const))('%s', (name, { job, config }) => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderJob } from './build.js';
 import type { PodSpec } from './k8s.js';
 import { BOOTSTRAP_ARGS, BOOTSTRAP_COMMAND, patchPodSpec } from './patch.js';
-import { jobWith, zeroConfig } from './test-support.js';
+import { jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 const options = { interposer: undefined, allowUnsafeCommandModification: false };
 

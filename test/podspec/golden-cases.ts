@@ -1,10 +1,10 @@
 /**
- * Inputs of the golden Jobs under test/golden/ (compared byte for byte by golden.test.ts; rewritten by
+ * Inputs of the golden Jobs under test/golden/ (compared byte for byte by src/podspec/golden.test.ts; rewritten by
  * `npx tsx scripts/update-golden.ts` after a deliberate change).
  */
-import type { Config } from '../config/schema.js';
-import type { BuildkiteJob } from './build.js';
-import { defaultConfig, jobWith } from './test-support.js';
+import type { Config } from '../../src/config/schema.js';
+import type { BuildkiteJob } from '../../src/podspec/build.js';
+import { defaultConfig, jobWith } from './support.js';
 
 export interface GoldenCase {
   readonly name: string;
