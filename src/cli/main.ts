@@ -9,6 +9,7 @@ import { CONFIG_KEYS, OPTIONS, envName, type ConfigKey, type OptionSpec } from '
 import { AGENT_VERSION } from '../config/schema.js';
 import { addRenderCommand } from './render.js';
 import { VERSION } from '../version.js';
+import { addLintCommand } from './lint.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -67,6 +68,8 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
     .action(() => {
       io.stdout(`agent-stack-k8s ${VERSION} (buildkite-agent ${AGENT_VERSION})\n`);
     });
+
+  addLintCommand(program, io, exit);
 
   addConfigFlags(
     program

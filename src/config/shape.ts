@@ -26,6 +26,8 @@ export type FieldType =
       readonly goType: string;
       readonly values: readonly string[];
       readonly invalid: (v: string) => string;
+      /** A Kubernetes string type: Go decodes any string (the API server judges it), so only strict mode checks. */
+      readonly strictOnly?: boolean;
     }
   | { readonly kind: 'array'; readonly of: FieldType }
   | { readonly kind: 'map'; readonly of: FieldType }
@@ -58,6 +60,35 @@ const QUANTITY_FIELDS = new Set([
   'V1ResourceFieldSelector.divisor',
 ]);
 
+// Kubernetes string enums the linter checks. "" is accepted because the API server defaults it.
+const KUBERNETES_ENUMS: Readonly<Record<string, { goType: string; values: readonly string[] }>> = {
+  'V1Container.imagePullPolicy': { goType: 'v1.PullPolicy', values: ['Always', 'IfNotPresent', 'Never'] },
+  'V1Container.terminationMessagePolicy': {
+    goType: 'v1.TerminationMessagePolicy',
+    values: ['File', 'FallbackToLogsOnError'],
+  },
+  'V1PodSpec.restartPolicy': { goType: 'v1.RestartPolicy', values: ['Always', 'OnFailure', 'Never'] },
+  'V1PodSpec.dnsPolicy': {
+    goType: 'v1.DNSPolicy',
+    values: ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'],
+  },
+  'V1ContainerPort.protocol': { goType: 'v1.Protocol', values: ['TCP', 'UDP', 'SCTP'] },
+  'V1Toleration.effect': {
+    goType: 'v1.TaintEffect',
+    values: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'],
+  },
+};
+
+function kubernetesEnum(goType: string, values: readonly string[]): FieldType {
+  return {
+    kind: 'enum',
+    goType,
+    values: ['', ...values],
+    strictOnly: true,
+    invalid: (value) => `must be one of ${values.join(', ')}; got ${JSON.stringify(value)}`,
+  };
+}
+
 const shapes = new Map<string, Shape>();
 
 /** Registers one of our own struct shapes (e.g. `CheckoutParams`) so it can be decoded like a k8s type. */
@@ -74,9 +105,12 @@ export function shapeOf(name: string): Shape {
   if (typeof model?.getAttributeTypeMap !== 'function') throw new Error(`unknown shape ${name}`);
   const fields = new Map<string, FieldType>();
   for (const attr of model.getAttributeTypeMap()) {
-    const type = QUANTITY_FIELDS.has(`${name}.${attr.baseName}`)
-      ? quantityOf(attr.type)
-      : fieldTypeOf(attr.type, attr.format);
+    const known = KUBERNETES_ENUMS[`${name}.${attr.baseName}`];
+    const type = known
+      ? kubernetesEnum(known.goType, known.values)
+      : QUANTITY_FIELDS.has(`${name}.${attr.baseName}`)
+        ? quantityOf(attr.type)
+        : fieldTypeOf(attr.type, attr.format);
     fields.set(attr.baseName, type);
   }
   const shape: Shape = { goType: goTypeOfModel(name), fields };
@@ -151,7 +185,7 @@ export interface DecodeOptions {
 
 export const QUANTITY =
   /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:(?:[eE][+-]?\d+)|(?:Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
-const GO_DURATION = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^0$/;
+export const GO_DURATION = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^0$/;
 
 /**
  * Decodes `value` as `type`. Returns the value with field names made canonical (and, in `go` mode,
@@ -207,7 +241,9 @@ class Decoder {
         return this.duration(value, path, goField);
       case 'enum':
         if (typeof value !== 'string') return this.mismatch(type, value, path, goField);
-        if (!type.values.includes(value)) this.report(path, type.invalid(value));
+        if (!type.values.includes(value) && !(type.strictOnly === true && this.mode === 'go')) {
+          this.report(path, type.invalid(value));
+        }
         return value;
       case 'array':
         return this.array(type, value, path, goField);
@@ -395,7 +431,11 @@ export function describe(type: FieldType): string {
     case 'duration':
       return 'a duration string';
     case 'enum':
-      return `one of ${type.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      // "" means "not set" for every enum we have, so it is not worth listing.
+      return `one of ${type.values
+        .filter((v) => v !== '')
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`;
     case 'array':
       return 'a list';
     case 'map':
