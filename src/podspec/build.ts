@@ -419,7 +419,7 @@ function build(base: PodSpec, parsed: ParsedJob, config: Config): StepResult {
         backoffLimit: 0,
         template: {
           metadata: { labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
-          spec: orderPodSpec(podSpec),
+          spec: omitEmptyLists(podSpec),
         },
         ttlSecondsAfterFinished: Math.trunc(config['job-ttl'] / 1000),
       },
@@ -527,13 +527,25 @@ function quantityOr(value: string, fallback: string): string {
 }
 
 /** Drops empty lists the builder introduced, so output matches Go's omitempty encoding. */
-function orderPodSpec(spec: PodSpec): PodSpec {
-  const out: PodSpec = { ...spec };
-  if (out.initContainers?.length === 0) delete out.initContainers;
-  out.containers = out.containers.map((c) => {
-    if (c.envFrom?.length !== 0) return c;
-    const { envFrom: _envFrom, ...rest } = c;
-    return rest;
-  });
+function omitEmptyLists(spec: PodSpec): PodSpec {
+  return {
+    ...spec,
+    containers: spec.containers.map(withoutEmptyLists),
+    ...(spec.initContainers ? { initContainers: spec.initContainers.map(withoutEmptyLists) } : {}),
+  };
+}
+
+function withoutEmptyLists(container: Container): Container {
+  if (
+    container.envFrom?.length !== 0 &&
+    container.env?.length !== 0 &&
+    container.volumeMounts?.length !== 0
+  ) {
+    return container;
+  }
+  const out: Container = { ...container };
+  if (out.envFrom?.length === 0) delete out.envFrom;
+  if (out.env?.length === 0) delete out.env;
+  if (out.volumeMounts?.length === 0) delete out.volumeMounts;
   return out;
 }

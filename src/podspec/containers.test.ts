@@ -408,3 +408,16 @@ describe('pod templates', () => {
     expect(spec).toEqual(before);
   });
 });
+
+describe('omitted empty lists', () => {
+  it('no container carries an empty envFrom, env or volumeMounts list', () => {
+    const { pod } = render(
+      jobWith({
+        plugin: { sidecars: [{ image: 'nginx:1' }], podSpec: { containers: [{ image: 'a:1', env: [] }] } },
+      }),
+    );
+    for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+      for (const list of [c.envFrom, c.env, c.volumeMounts]) expect(list?.length).not.toBe(0);
+    }
+  });
+});
