@@ -22,7 +22,10 @@ export interface FieldSchema {
   readonly omitEmpty?: true;
   readonly strategy?: PatchStrategy;
   readonly mergeKey?: string;
-  /** What encoding/json writes for an unset non-pointer scalar without `omitempty`. */
+  /**
+   * What encoding/json writes for an unset non-pointer scalar without `omitempty`; for a map, what a null
+   * value decodes to ("0" for resource quantities, otherwise "").
+   */
   readonly zero?: string | number | boolean | null;
 }
 
@@ -540,7 +543,7 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     runtimeClassName: { kind: 'scalar', pointer: true, omitEmpty: true },
     enableServiceLinks: { kind: 'scalar', pointer: true, omitEmpty: true },
     preemptionPolicy: { kind: 'scalar', pointer: true, omitEmpty: true },
-    overhead: { kind: 'map', omitEmpty: true },
+    overhead: { kind: 'map', omitEmpty: true, zero: '0' },
     topologySpreadConstraints: {
       kind: 'list',
       ref: 'TopologySpreadConstraint',
@@ -622,8 +625,8 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     divisor: { kind: 'scalar', omitEmpty: true },
   },
   ResourceRequirements: {
-    limits: { kind: 'map', omitEmpty: true },
-    requests: { kind: 'map', omitEmpty: true },
+    limits: { kind: 'map', omitEmpty: true, zero: '0' },
+    requests: { kind: 'map', omitEmpty: true, zero: '0' },
     claims: { kind: 'list', ref: 'ResourceClaim', omitEmpty: true },
   },
   SELinuxOptions: {
@@ -818,8 +821,8 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     podCertificate: { kind: 'object', ref: 'PodCertificateProjection', pointer: true, omitEmpty: true },
   },
   VolumeResourceRequirements: {
-    limits: { kind: 'map', omitEmpty: true },
-    requests: { kind: 'map', omitEmpty: true },
+    limits: { kind: 'map', omitEmpty: true, zero: '0' },
+    requests: { kind: 'map', omitEmpty: true, zero: '0' },
   },
   VsphereVirtualDiskVolumeSource: {
     volumePath: { kind: 'scalar', zero: '' },

@@ -28,6 +28,9 @@ const SET_ELEMENT_ORDER = '$setElementOrder';
  * `Content-Type: application/strategic-merge-patch+json`. Neither input is modified; the result shares nothing
  * with them. An error is the inner text of apimachinery's error; upstream's caller prefixes it with
  * `error applying strategic patch: `, and so should ours.
+ *
+ * Upstream merges Go-encoded structs; to get its result, merge `goRoundTrip(original)` with
+ * `goRoundTrip(patch, { keepDirectives: true })`, after giving a patch without `containers` an empty list.
  */
 export function strategicMergePodSpec(original: unknown, patch: unknown): MergeResult<V1PodSpec> {
   return strategicMerge(original, patch, POD_SPEC_ROOT) as MergeResult<V1PodSpec>;
@@ -635,11 +638,108 @@ function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, isMap
     }
     ({ keep, remove } = splitDeletions(items));
   }
-  // Every element is found in `order` wherever Go calls this, so its comparator is a consistent order
-  // and any stable sort gives Go's result.
-  const ranked = keep.map((item, at) => ({ item, at, rank: indexIn(order, item, mergeKey, isMap) }));
-  ranked.sort((a, b) => (a.rank >= 0 && b.rank >= 0 ? a.rank - b.rank : 0) || a.at - b.at);
+  const ranked = keep.map((item) => ({ item, rank: indexIn(order, item, mergeKey, isMap) }));
+  // Go's comparator says "less" whenever either element is missing from `order` (an empty
+  // $setElementOrder list does that), which is no consistent order, so only Go's own algorithm gives Go's
+  // result.
+  goSliceStable(ranked, (x, y) => (x.rank >= 0 && y.rank >= 0 ? x.rank < y.rank : true));
   return [...ranked.map((r) => r.item), ...remove];
+}
+
+/**
+ * Go's `sort.SliceStable`: insertion sort over blocks of 20, then SymMerge (Kim & Kutzner) of ever larger
+ * runs, with in-place rotations. Reproduced step for step because callers can pass an inconsistent `less`.
+ */
+function goSliceStable<T>(data: T[], less: (x: T, y: T) => boolean): void {
+  const lessAt = (i: number, j: number): boolean => less(data[i] as T, data[j] as T);
+  const swap = (i: number, j: number): void => {
+    const t = data[i] as T;
+    data[i] = data[j] as T;
+    data[j] = t;
+  };
+  const insertionSort = (a: number, b: number): void => {
+    for (let i = a + 1; i < b; i++) {
+      for (let j = i; j > a && lessAt(j, j - 1); j--) swap(j, j - 1);
+    }
+  };
+  const swapRange = (a: number, b: number, n: number): void => {
+    for (let i = 0; i < n; i++) swap(a + i, b + i);
+  };
+  const rotate = (a: number, m: number, b: number): void => {
+    let i = m - a;
+    let j = b - m;
+    while (i !== j) {
+      if (i > j) {
+        swapRange(m - i, m, j);
+        i -= j;
+      } else {
+        swapRange(m - i, m + j - i, i);
+        j -= i;
+      }
+    }
+    swapRange(m - i, m, i);
+  };
+  const symMerge = (a: number, m: number, b: number): void => {
+    if (m - a === 1) {
+      // Binary search for where data[a] goes in data[m:b], then shift it there.
+      let i = m;
+      let j = b;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (lessAt(h, a)) i = h + 1;
+        else j = h;
+      }
+      for (let k = a; k < i - 1; k++) swap(k, k + 1);
+      return;
+    }
+    if (b - m === 1) {
+      let i = a;
+      let j = m;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (!lessAt(m, h)) i = h + 1;
+        else j = h;
+      }
+      for (let k = m; k > i; k--) swap(k, k - 1);
+      return;
+    }
+    const mid = (a + b) >>> 1;
+    const n = mid + m;
+    let start = m > mid ? n - b : a;
+    let r = m > mid ? mid : m;
+    const p = n - 1;
+    while (start < r) {
+      const c = (start + r) >>> 1;
+      if (!lessAt(p - c, c)) start = c + 1;
+      else r = c;
+    }
+    const end = n - start;
+    if (start < m && m < end) rotate(start, m, end);
+    if (a < start && start < mid) symMerge(a, start, mid);
+    if (mid < end && end < b) symMerge(mid, end, b);
+  };
+
+  const length = data.length;
+  let blockSize = 20;
+  let a = 0;
+  let b = blockSize;
+  while (b <= length) {
+    insertionSort(a, b);
+    a = b;
+    b += blockSize;
+  }
+  insertionSort(a, length);
+  while (blockSize < length) {
+    a = 0;
+    b = 2 * blockSize;
+    while (b <= length) {
+      symMerge(a, a + blockSize, b);
+      a = b;
+      b += 2 * blockSize;
+    }
+    if (a + blockSize < length) symMerge(a, a + blockSize, length);
+    blockSize *= 2;
+  }
 }
 
 function indexIn(list: unknown[], item: unknown, mergeKey: string, isMap: boolean): number {
@@ -666,4 +766,107 @@ function stripLeftovers(value: unknown): unknown {
     }
   }
   return value;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The Go struct view of a document.
+
+export interface GoRoundTripOptions {
+  /** Struct the document decodes into; `PodSpec` unless given. */
+  readonly type?: string;
+  /**
+   * Keep `$`-directive keys and explicit nulls, which a Go struct cannot hold. Upstream loses them; we keep
+   * them for patches so that directives and null deletion work as on the API server.
+   */
+  readonly keepDirectives?: boolean;
+}
+
+/**
+ * `value` as upstream sees it after `json.Unmarshal` into the Go type and `json.Marshal` back: unknown keys
+ * dropped, keys matched case-insensitively, `omitempty` zero values (false, 0, "", empty list or map)
+ * dropped, unset non-`omitempty` fields written as their zero value (`name: ""`, `resources: {}`,
+ * `containers: null`). Fields are emitted in struct order. Values of the wrong JSON type are kept as they are
+ * (the plugin decoder rejects those first), and quantities are not canonicalised.
+ *
+ * Running both sides of a merge through this makes `strategicMergePodSpec` give upstream's result. Note that
+ * a patch without `containers` then carries `containers: null`, which deletes every container; upstream
+ * sets `containers: []` on such patches first, and so must the caller.
+ */
+export function goRoundTrip(value: unknown, options: GoRoundTripOptions = {}): unknown {
+  const type = options.type ?? POD_SPEC_ROOT;
+  return roundTripStruct(value, type, options.keepDirectives === true);
+}
+
+function roundTripStruct(value: unknown, type: string, keep: boolean): JsonObject {
+  const fields = POD_SPEC_TYPES[type] ?? {};
+  const byLower = lowerCaseFieldNames.get(type);
+  const input = isJsonObject(value) ? value : {};
+  // Decode: the last key naming a field wins; exact names beat case-insensitive ones within a key.
+  const decoded = new Map<string, unknown>();
+  const directives: [string, unknown][] = [];
+  for (const key of Object.keys(input)) {
+    const name = has(fields, key) ? key : byLower?.get(key.toLowerCase());
+    if (name !== undefined) decoded.set(name, input[key]);
+    else if (keep && key.startsWith('$')) directives.push([key, input[key]]);
+  }
+  const out: JsonObject = {};
+  for (const [name, field] of Object.entries(fields)) {
+    const present = decoded.has(name);
+    const raw = decoded.get(name);
+    if (present && raw === null && keep) {
+      setKey(out, name, null);
+      continue;
+    }
+    const encoded = roundTripField(present ? raw : undefined, field, keep);
+    if (encoded !== undefined) setKey(out, name, encoded);
+  }
+  for (const [key, directive] of directives) setKey(out, key, directive);
+  return out;
+}
+
+/** The encoding of one field, or undefined when encoding/json leaves it out. */
+function roundTripField(value: unknown, field: FieldSchema, keep: boolean): unknown {
+  const unset = value === undefined || value === null;
+  switch (field.kind) {
+    case 'object': {
+      if (unset && (field.pointer === true || field.ref === undefined)) {
+        return field.omitEmpty === true ? undefined : null;
+      }
+      if (field.ref === undefined) return value;
+      if (!unset && !isJsonObject(value)) return value;
+      return roundTripStruct(value ?? {}, field.ref, keep);
+    }
+    case 'list': {
+      if (unset || (Array.isArray(value) && value.length === 0)) {
+        if (field.omitEmpty === true) return undefined;
+        return unset ? null : [];
+      }
+      if (!Array.isArray(value) || field.ref === undefined) return value;
+      const ref = field.ref;
+      const items: unknown[] = value;
+      return items.map((item) =>
+        isJsonObject(item) || item === null ? roundTripStruct(item, ref, keep) : item,
+      );
+    }
+    case 'map': {
+      const empty = unset || (isJsonObject(value) && Object.keys(value).length === 0);
+      if (empty) {
+        if (field.omitEmpty === true) return undefined;
+        return unset ? null : {};
+      }
+      if (keep || !isJsonObject(value)) return value;
+      const entries: JsonObject = {};
+      for (const key of Object.keys(value)) setKey(entries, key, value[key] ?? field.zero ?? '');
+      return entries;
+    }
+    case 'scalar': {
+      if (field.pointer === true) {
+        if (unset) return field.omitEmpty === true ? undefined : null;
+        return value;
+      }
+      if (unset) return field.omitEmpty === true ? undefined : field.zero;
+      if (field.omitEmpty === true && (value === '' || value === 0 || value === false)) return undefined;
+      return value;
+    }
+  }
 }

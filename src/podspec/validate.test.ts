@@ -136,12 +136,16 @@ describe('validateJob', () => {
     expect(
       problemsAfter((s) => {
         s.volumes.push({ name: 'workspace', emptyDir: {} }, { name: 'Bad_Name', emptyDir: {} });
-        s.volumes.push({ name: 'two', emptyDir: {}, hostPath: { path: '/tmp' } }, { name: 'none' });
+        s.volumes.push(
+          { name: 'two', emptyDir: {}, hostPath: { path: '/tmp' }, cephfs: { monitors: ['m'] } },
+          { name: 'none' },
+        );
       }),
     ).toEqual([
       'spec.template.spec.volumes[1].name: Duplicate value: "workspace"',
       `spec.template.spec.volumes[2].name: Invalid value: "Bad_Name": ${LABEL_ERR}`,
       'spec.template.spec.volumes[3].hostPath: Forbidden: may not specify more than 1 volume type',
+      'spec.template.spec.volumes[3].cephFS: Forbidden: may not specify more than 1 volume type',
       'spec.template.spec.volumes[4]: Required value: must specify a volume type',
     ]);
   });
@@ -243,25 +247,19 @@ describe('validateJob', () => {
     ]);
   });
 
-  it('requires restartPolicy Never or OnFailure, counting unset as the defaulted Always', () => {
-    expect(
+  it('requires restartPolicy Never or OnFailure, as batch validation words it', () => {
+    const withPolicy = (policy: string | undefined): string[] =>
       problemsAfter((s) => {
-        s.restartPolicy = 'OnFailure';
-      }),
-    ).toEqual([]);
-    expect(
-      problemsAfter((s) => {
-        s.restartPolicy = 'Always';
-      }),
-    ).toEqual([
-      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
-    ]);
-    expect(
-      problemsAfter((s) => {
-        delete s.restartPolicy;
-      }),
-    ).toEqual([
-      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+        if (policy === undefined) delete s.restartPolicy;
+        else s.restartPolicy = policy;
+      });
+    expect(withPolicy('OnFailure')).toEqual([]);
+    const required = 'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"';
+    expect(withPolicy('Always')).toEqual([required]);
+    expect(withPolicy(undefined)).toEqual([required]);
+    expect(withPolicy('Sometimes')).toEqual([
+      'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+      'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "OnFailure", "Never"',
     ]);
   });
 
@@ -272,7 +270,7 @@ describe('validateJob', () => {
         s.terminationGracePeriodSeconds = -1;
       }),
     ).toEqual([
-      'spec.template.spec.ephemeralContainers: Forbidden: cannot be set on create',
+      'spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template',
       'spec.template.spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0',
     ]);
   });
@@ -281,7 +279,7 @@ describe('validateJob', () => {
     const job = baseJob();
     job.metadata = { ...job.metadata, name: `buildkite-${'a'.repeat(60)}` };
     expect(validateJob(job)).toEqual([
-      `spec.template.metadata.labels: Invalid value: "buildkite-${'a'.repeat(60)}": must be no more than 63 characters`,
+      `spec.template.labels: Invalid value: "buildkite-${'a'.repeat(60)}": must be no more than 63 characters`,
     ]);
     job.metadata = { ...job.metadata, name: 'Buildkite_1' };
     expect(validateJob(job)).toEqual([
@@ -303,6 +301,15 @@ describe('validateJob', () => {
       `metadata.labels: Invalid value: "a/b/c": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
       'metadata.annotations: Invalid value: "/empty-prefix": prefix part must be non-empty',
     ]);
+  });
+
+  it('reports template labels under spec.template.labels, as the server does', () => {
+    const job = baseJob();
+    job.spec = {
+      ...job.spec,
+      template: { ...job.spec.template, metadata: { labels: { 'tag.buildkite.com/queue': 'a b' } } },
+    };
+    expect(validateJob(job)[0]).toMatch(/^spec\.template\.labels: Invalid value: "a b": a valid label must/);
   });
 
   it('checks non-negative backoffLimit and ttlSecondsAfterFinished', () => {

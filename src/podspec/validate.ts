@@ -5,7 +5,6 @@
  * of the server's validation: the rules our builder, plugins and patches can plausibly break.
  */
 import { goQuote } from './image-ref.js';
-import { POD_SPEC_TYPES } from './smp-schema.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -158,10 +157,41 @@ function asString(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** Volume source fields, emptyDir first: the order in which the server's validateVolumeSource counts them. */
-const VOLUME_SOURCES = [
-  'emptyDir',
-  ...Object.keys(POD_SPEC_TYPES.Volume ?? {}).filter((k) => k !== 'name' && k !== 'emptyDir'),
+/**
+ * Volume source fields in the order the server's validateVolumeSource counts them, with the path it reports a
+ * surplus source under (two of which are misspelt upstream).
+ */
+const VOLUME_SOURCES: readonly (readonly [field: string, reportedAs: string])[] = [
+  ['emptyDir', 'emptyDir'],
+  ['hostPath', 'hostPath'],
+  ['gitRepo', 'gitRepo'],
+  ['gcePersistentDisk', 'gcePersistentDisk'],
+  ['awsElasticBlockStore', 'awsElasticBlockStore'],
+  ['secret', 'secret'],
+  ['nfs', 'nfs'],
+  ['iscsi', 'iscsi'],
+  ['glusterfs', 'glusterfs'],
+  ['flocker', 'flocker'],
+  ['persistentVolumeClaim', 'persistentVolumeClaim'],
+  ['rbd', 'rbd'],
+  ['cinder', 'cinder'],
+  ['cephfs', 'cephFS'],
+  ['quobyte', 'quobyte'],
+  ['downwardAPI', 'downwarAPI'],
+  ['fc', 'fc'],
+  ['flexVolume', 'flexVolume'],
+  ['configMap', 'configMap'],
+  ['azureFile', 'azureFile'],
+  ['vsphereVolume', 'vsphereVolume'],
+  ['photonPersistentDisk', 'photonPersistentDisk'],
+  ['portworxVolume', 'portworxVolume'],
+  ['azureDisk', 'azureDisk'],
+  ['storageos', 'storageos'],
+  ['projected', 'projected'],
+  ['scaleIO', 'scaleIO'],
+  ['csi', 'csi'],
+  ['ephemeral', 'ephemeral'],
+  ['image', 'image'],
 ];
 
 // ---------------------------------------------------------------------------------------------------------
@@ -194,18 +224,24 @@ export function validateJob(job: unknown): string[] {
     }
   }
 
-  validateMetadataMaps(templateMeta, 'spec.template.metadata', problems);
+  // The server reports a template's metadata without the `metadata` step (ObjectMeta is embedded in Go).
+  validateMetadataMaps(templateMeta, 'spec.template', problems);
   // The API server copies the Job name into the pods' job-name labels, whose values are limited to 63.
   if (name.length > 63) {
-    problems.push(invalid('spec.template.metadata.labels', name, maxLenError(63)));
+    problems.push(invalid('spec.template.labels', name, maxLenError(63)));
   }
 
   validatePodSpec(podSpec, 'spec.template.spec', problems);
 
-  // Defaulting turns an unset restartPolicy into Always before validation, so report it as Always.
-  const restartPolicy = asString(podSpec.restartPolicy) || 'Always';
-  if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
-    problems.push(notSupported('spec.template.spec.restartPolicy', restartPolicy, ['OnFailure', 'Never']));
+  // Batch validation: unset (defaulted to Always) or Always is "required", anything else unknown is
+  // rejected twice, by the pod template rules and by the Job rules.
+  const restartPolicy = asString(podSpec.restartPolicy);
+  const path = 'spec.template.spec.restartPolicy';
+  if (restartPolicy === '' || restartPolicy === 'Always') {
+    problems.push(required(path, 'valid values: "OnFailure", "Never"'));
+  } else if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
+    problems.push(notSupported(path, restartPolicy, ['Always', 'OnFailure', 'Never']));
+    problems.push(notSupported(path, restartPolicy, ['OnFailure', 'Never']));
   }
   return problems;
 }
@@ -243,7 +279,9 @@ function validatePodSpec(podSpec: JsonObject, path: string, problems: string[]):
     else if (containerName !== '') names.add(containerName);
   });
   if (asList(podSpec.ephemeralContainers).length > 0) {
-    problems.push(forbidden(`${path}.ephemeralContainers`, 'cannot be set on create'));
+    problems.push(
+      forbidden(`${path}.ephemeralContainers`, 'ephemeral containers not allowed in pod template'),
+    );
   }
   const grace = podSpec.terminationGracePeriodSeconds;
   if (typeof grace === 'number' && grace < 0) {
@@ -261,12 +299,10 @@ function validateVolumes(volumes: unknown[], path: string, problems: string[]): 
     const at = `${path}[${String(i)}]`;
     const name = asString(volume.name);
     const found: string[] = [];
-    const sources = VOLUME_SOURCES.filter(
-      (source) => volume[source] !== undefined && volume[source] !== null,
-    );
+    const sources = VOLUME_SOURCES.filter(([field]) => volume[field] !== undefined && volume[field] !== null);
     if (sources.length === 0) found.push(required(at, 'must specify a volume type'));
-    for (const extra of sources.slice(1)) {
-      found.push(forbidden(`${at}.${extra}`, 'may not specify more than 1 volume type'));
+    for (const [, reportedAs] of sources.slice(1)) {
+      found.push(forbidden(`${at}.${reportedAs}`, 'may not specify more than 1 volume type'));
     }
     if (name === '') found.push(required(`${at}.name`));
     else for (const msg of isDNS1123Label(name)) found.push(invalid(`${at}.name`, name, msg));
