@@ -27,6 +27,7 @@ const files: Record<string, string> = {
                 imagePullPolicy: always
 `,
   'broken.yml': 'steps:\n  - command: a: b\n',
+  '-': 'steps:\n  - plugins: {kubernetes: {podspec: {}, sidecar: []}}\n',
 };
 
 async function run(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -81,6 +82,15 @@ describe('agent-stack-k8s lint', () => {
       '2 errors, 0 warnings',
       '',
     ]);
+  });
+
+  it('reads standard input for "-"', async () => {
+    expect(await run('lint', '-')).toMatchObject({
+      status: 1,
+      stdout: expect.stringContaining(
+        '<stdin>:2:41: steps[0].plugins.kubernetes.sidecar: unknown field; did you mean "sidecars"?\n',
+      ) as unknown,
+    });
   });
 
   it('exits 2 on an unreadable file', async () => {

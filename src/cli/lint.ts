@@ -18,7 +18,7 @@ export function addLintCommand(program: Command, io: CliIO, exit: (code: number)
   program
     .command('lint')
     .description('Check the kubernetes plugin config of Buildkite pipeline files')
-    .argument('<files...>', 'pipeline YAML files')
+    .argument('<files...>', 'pipeline YAML files ("-" for standard input)')
     .addHelpText('after', HELP)
     .action((files: string[]) => {
       exit(lintFiles(files, io));
@@ -26,7 +26,8 @@ export function addLintCommand(program: Command, io: CliIO, exit: (code: number)
 }
 
 function lintFiles(files: readonly string[], io: CliIO): number {
-  const readFile = io.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  // `-` reads standard input, for generated pipelines: `./gen-pipeline | agent-stack-k8s lint -`.
+  const readFile = io.readFile ?? ((path: string) => readFileSync(path === '-' ? 0 : path, 'utf8'));
   let status = 0;
   let errors = 0;
   let warnings = 0;
@@ -41,7 +42,7 @@ function lintFiles(files: readonly string[], io: CliIO): number {
       status = 2;
       continue;
     }
-    const result = lintPipeline(text, { file });
+    const result = lintPipeline(text, { file: file === '-' ? '<stdin>' : file });
     if (!result.ok) {
       for (const error of result.errors)
         io.stdout(`${error.file}:${error.line}:${error.col}: ${error.message}\n`);

@@ -164,6 +164,13 @@ steps:
     ]);
   });
 
+  it('makes no job for skipped steps, but still checks them', () => {
+    const text =
+      'steps:\n  - command: a\n    skip: true\n  - command: b\n    skip: flaky\n  - command: c\n    skip: false\n';
+    expect(jobs(text).map((job) => job.job.command)).toEqual(['c']);
+    expect(pipelineJobs('steps:\n  - command: [{}]\n    skip: true\n', { file: 'p.yml' }).ok).toBe(false);
+  });
+
   it('accepts a pipeline that is only a list of steps, and an empty file', () => {
     expect(jobs('- command: a\n- wait\n').map((job) => job.job.command)).toEqual(['a']);
     expect(jobs('')).toEqual([]);

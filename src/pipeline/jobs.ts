@@ -2,7 +2,8 @@
  * The jobs Buildkite would hand the controller for a pipeline file: one per command step, shaped as the
  * Stacks API delivers them (`id`, `command`, `env`, `agent_query_rules`, `priority`), so `render` can build
  * pods offline. Not modelled: env interpolation at upload, `matrix` and `parallelism` expansion (each step is
- * one job), conditionals (`if:`), and build env beyond the few variables the pod builder reads.
+ * one job), conditionals (`if:`), and build env beyond the few variables the pod builder reads. Skipped steps
+ * make no job.
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
@@ -56,7 +57,12 @@ export function jobsOf(document: PipelineDocument): {
     rules: rulesOf(pipeline.agents, ['agents'], fail),
     image: imageOf(pipeline.image, ['image'], fail),
   };
-  const jobs = steps.map((step) => jobOf(step, defaults, document, fail));
+  const jobs = steps.flatMap((step) => {
+    const job = jobOf(step, defaults, document, fail);
+    // A skipped step (`skip: true` or a reason) is shown in the build but never reaches an agent.
+    const skip = step.fields.skip;
+    return skip === true || (typeof skip === 'string' && skip !== '') ? [] : [job];
+  });
   return { jobs, steps, errors };
 }
 

@@ -117,6 +117,34 @@ steps:
     ]);
   });
 
+  it('accepts strategic-merge directives in podSpecPatch only, and checks them', () => {
+    expect(
+      findings(`steps:
+  - plugins:
+      - kubernetes:
+          podSpecPatch:
+            $retainKeys: [containers]
+            containers:
+              - name: sidecar-x
+                $patch: delete
+              - name: container-0
+                $patch: remove
+                $setElementOrder/env: [{name: A}]
+                $deleteFromPrimitiveList/args: x
+                $merge: true
+          podSpec:
+            containers:
+              - image: a
+                $patch: delete
+`),
+    ).toEqual([
+      '10:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[1].$patch: must be one of merge, replace, delete',
+      '12:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[1].$deleteFromPrimitiveList/args: must be a list',
+      '13:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[1].$merge: unknown strategic-merge directive; use $patch, $retainKeys, $setElementOrder/<field> or $deleteFromPrimitiveList/<field>',
+      '17:17: steps[0].plugins[0].kubernetes.podSpec.containers[0].$patch: unknown field',
+    ]);
+  });
+
   it('warns when podSpec and podTemplate are both set, and about plugins the controller will not see', () => {
     expect(
       findings(`steps:

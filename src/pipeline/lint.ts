@@ -76,6 +76,8 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
   const decoded = decode({ kind: 'object', shape: 'KubernetesPlugin' }, config, { mode: 'strict', path });
   if (!decoded.ok) {
     for (const issue of decoded.issues) {
+      // Strategic-merge directives inside podSpecPatch are honoured by the controller; checked below.
+      if (isPatchDirective(issue.path.slice(path.length))) continue;
       const hint = issue.message === 'unknown field' ? suggestion(issue.path.slice(path.length)) : '';
       report('error', issue.path, `${issue.message}${hint}`);
     }
@@ -100,6 +102,7 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
 
   const patch = field(config, 'podSpecPatch');
   if (patch === undefined || !isPlainObject(patch[1])) return;
+  for (const [at, message] of directiveProblems(patch[1], [...path, patch[0]])) report('error', at, message);
   for (const [listName, guarded] of [
     ['containers', (name: string) => name === 'agent' || name === 'checkout'],
     ['initContainers', (name: string) => name === 'copy-agent' || name.startsWith('imagecheck-')],
@@ -210,4 +213,35 @@ function miscasedFields(
     found.push(...miscasedFields(fieldType, item, [...path, key]));
   }
   return found;
+}
+
+const PATCH_VALUES = ['merge', 'replace', 'delete'];
+
+function isPatchDirective(path: readonly PathSegment[]): boolean {
+  const last = path.at(-1);
+  return path[0] === 'podSpecPatch' && typeof last === 'string' && last.startsWith('$');
+}
+
+/** Malformed strategic-merge directives (`$patch`, `$retainKeys`, …) anywhere inside podSpecPatch. */
+function directiveProblems(value: unknown, path: readonly PathSegment[]): [PathSegment[], string][] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => directiveProblems(item, [...path, index]));
+  if (!isPlainObject(value)) return [];
+  const problems: [PathSegment[], string][] = [];
+  for (const [key, item] of Object.entries(value)) {
+    const at = [...path, key];
+    if (!key.startsWith('$')) problems.push(...directiveProblems(item, at));
+    else if (key === '$patch') {
+      if (typeof item !== 'string' || !PATCH_VALUES.includes(item)) {
+        problems.push([at, `must be one of ${PATCH_VALUES.join(', ')}`]);
+      }
+    } else if (key === '$retainKeys' || /^\$(setElementOrder|deleteFromPrimitiveList)\/./.test(key)) {
+      if (!Array.isArray(item)) problems.push([at, 'must be a list']);
+    } else {
+      problems.push([
+        at,
+        'unknown strategic-merge directive; use $patch, $retainKeys, $setElementOrder/<field> or $deleteFromPrimitiveList/<field>',
+      ]);
+    }
+  }
+  return problems;
 }

@@ -60,9 +60,9 @@ export function commandSteps(document: PipelineDocument): PipelineSteps {
         continue;
       }
       const kind = stepKind(step);
-      if (kind.startsWith('invalid:')) fail([...stepPath, 'type'], kind.slice('invalid:'.length));
-      else if (kind === 'group') walk(step.steps, [...stepPath, 'steps']);
-      else if (kind === 'command') {
+      if (kind.kind === 'invalid') fail([...stepPath, 'type'], kind.message);
+      else if (kind.kind === 'group') walk(step.steps, [...stepPath, 'steps']);
+      else if (kind.kind === 'command') {
         const plugins = pluginEntries(step.plugins, [...stepPath, 'plugins'], fail);
         steps.push({ path: stepPath, fields: step, plugins });
       }
@@ -83,18 +83,19 @@ export function commandSteps(document: PipelineDocument): PipelineSteps {
   return { pipeline: root, steps, errors };
 }
 
-function stepKind(step: Record<string, unknown>): string {
+type StepKind = { kind: 'command' | 'group' | 'other' } | { kind: 'invalid'; message: string };
+
+function stepKind(step: Record<string, unknown>): StepKind {
   if ('type' in step) {
     const type = step.type;
-    if (typeof type !== 'string') return 'invalid:the step type must be a string';
-    if (COMMAND_TYPES.has(type)) return 'command';
-    if (type === 'group') return 'group';
-    if (OTHER_TYPES.has(type)) return 'other';
-    return `invalid:unknown step type ${JSON.stringify(type)}`;
+    if (typeof type !== 'string') return { kind: 'invalid', message: 'the step type must be a string' };
+    if (COMMAND_TYPES.has(type)) return { kind: 'command' };
+    if (type === 'group') return { kind: 'group' };
+    if (OTHER_TYPES.has(type)) return { kind: 'other' };
+    return { kind: 'invalid', message: `unknown step type ${JSON.stringify(type)}` };
   }
-  if ('command' in step || 'commands' in step || 'plugins' in step) return 'command';
-  if ('group' in step) return 'group';
-  return 'other';
+  if ('command' in step || 'commands' in step || 'plugins' in step) return { kind: 'command' };
+  return { kind: 'group' in step ? 'group' : 'other' };
 }
 
 function pluginEntries(
