@@ -419,7 +419,7 @@ function build(base: PodSpec, parsed: ParsedJob, config: Config): StepResult {
         backoffLimit: 0,
         template: {
           metadata: { labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
-          spec: omitEmptyLists(podSpec),
+          spec: omitEmptyValues(podSpec),
         },
         ttlSecondsAfterFinished: Math.trunc(config['job-ttl'] / 1000),
       },
@@ -526,20 +526,25 @@ function quantityOr(value: string, fallback: string): string {
   return QUANTITY.test(value) ? value : fallback;
 }
 
-/** Drops empty lists the builder introduced, so output matches Go's omitempty encoding. */
-function omitEmptyLists(spec: PodSpec): PodSpec {
+/**
+ * Drops empty lists (Go's omitempty) and the empty `resources: {}` a patch's Go struct view adds to every
+ * container it names (the API server reads both the same way as absent).
+ */
+function omitEmptyValues(spec: PodSpec): PodSpec {
   return {
     ...spec,
-    containers: spec.containers.map(withoutEmptyLists),
-    ...(spec.initContainers ? { initContainers: spec.initContainers.map(withoutEmptyLists) } : {}),
+    containers: spec.containers.map(withoutEmptyValues),
+    ...(spec.initContainers ? { initContainers: spec.initContainers.map(withoutEmptyValues) } : {}),
   };
 }
 
-function withoutEmptyLists(container: Container): Container {
+function withoutEmptyValues(container: Container): Container {
+  const emptyResources = container.resources !== undefined && Object.keys(container.resources).length === 0;
   if (
     container.envFrom?.length !== 0 &&
     container.env?.length !== 0 &&
-    container.volumeMounts?.length !== 0
+    container.volumeMounts?.length !== 0 &&
+    !emptyResources
   ) {
     return container;
   }
@@ -547,5 +552,6 @@ function withoutEmptyLists(container: Container): Container {
   if (out.envFrom?.length === 0) delete out.envFrom;
   if (out.env?.length === 0) delete out.env;
   if (out.volumeMounts?.length === 0) delete out.volumeMounts;
+  if (emptyResources) delete out.resources;
   return out;
 }

@@ -22,7 +22,8 @@ describe('TestPatchPodSpec', () => {
       patched(original, { containers: [{ name: 'my-cool-container', image: 'debian:latest' }] }),
     ).toEqual({
       containers: [
-        { name: 'my-cool-container', image: 'debian:latest' },
+        // Go's struct view of a patched container always carries its (empty) resources.
+        { name: 'my-cool-container', image: 'debian:latest', resources: {} },
         { name: '', image: 'alpine:latest', command: ['echo hello world'] },
       ],
     });
@@ -35,7 +36,9 @@ describe('TestPatchPodSpec', () => {
     expect(
       patched(original, { containers: [{ name: 'sidecar-0', command: ['echo goodbye world'] }] }),
     ).toEqual({
-      containers: [{ name: 'sidecar-0', image: 'alpine:latest', command: ['echo goodbye world'] }],
+      containers: [
+        { name: 'sidecar-0', image: 'alpine:latest', command: ['echo goodbye world'], resources: {} },
+      ],
     });
   });
 
@@ -53,7 +56,13 @@ describe('TestPatchPodSpec', () => {
       containers: [{ name: 'my-cool-container', command: ['this should'], args: ['work', 'as', 'expected'] }],
     };
     expect(patched(original, patch)).toEqual({
-      containers: [{ ...base, env: [{ name: 'BUILDKITE_COMMAND', value: 'this should work as expected' }] }],
+      containers: [
+        {
+          ...base,
+          env: [{ name: 'BUILDKITE_COMMAND', value: 'this should work as expected' }],
+          resources: {},
+        },
+      ],
     });
   });
 
@@ -70,7 +79,7 @@ describe('TestPatchPodSpec', () => {
       containers: [{ name: 'container-0', image: 'alpine:a', command: ['echo hello world'] }],
     };
     expect(patched(original, { containers: [{ name: 'container-0', image: 'alpine:b' }] })).toEqual({
-      containers: [{ name: 'container-0', image: 'alpine:b', command: ['echo hello world'] }],
+      containers: [{ name: 'container-0', image: 'alpine:b', command: ['echo hello world'], resources: {} }],
     });
   });
 
@@ -286,5 +295,37 @@ describe('SMP directives in the plugin podSpecPatch', () => {
       'copy-agent',
       'imagecheck-0',
     ]);
+  });
+});
+
+describe('the patch as the Go struct upstream uses sees it', () => {
+  it('zero values a Go struct cannot hold are not applied (hostNetwork: false, empty strings)', () => {
+    const original: PodSpec = {
+      hostNetwork: true,
+      containers: [{ name: 'c', image: 'a', workingDir: '/src' }],
+    };
+    const patch: PodSpec = { hostNetwork: false, containers: [{ name: 'c', workingDir: '' }] };
+    expect(patched(original, patch)).toEqual({
+      hostNetwork: true,
+      containers: [{ name: 'c', image: 'a', workingDir: '/src', resources: {} }],
+    });
+  });
+
+  it('pointer fields can be set to false or 0', () => {
+    const original: PodSpec = {
+      automountServiceAccountToken: true,
+      terminationGracePeriodSeconds: 60,
+      containers: [],
+    };
+    const patch: PodSpec = {
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 0,
+      containers: [],
+    };
+    expect(patched(original, patch)).toEqual({
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 0,
+      containers: [],
+    });
   });
 });
