@@ -40,6 +40,16 @@ describe('render', () => {
     expect((parseYaml(stdout) as { kind: string }).kind).toBe('Job');
   });
 
+  it('YAML output has no anchors or aliases, even for objects shared between containers', async () => {
+    const env = {
+      BUILDKITE_PLUGINS: plugins({ extraVolumeMounts: [{ name: 'workspace', mountPath: '/x' }] }),
+    };
+    const { code, stdout } = await run(['render', '--job', 'j', '-o', 'yaml'], { j: job({ env }) });
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/[&*]a\d/);
+    expect(stdout.match(/mountPath: \/x/g)).toHaveLength(3);
+  });
+
   it('uses the config file and sets the controller queue on the rules', async () => {
     const files = {
       j: job({ agent_query_rules: ['queue=other', 'os=linux'] }),

@@ -84,7 +84,11 @@ function render(flags: RenderFlags, io: CliIO): number {
   const podTemplate = name === undefined ? undefined : templates.get(name);
   const result = buildJob({ parsed: parsed.parsed, config, ...(podTemplate ? { podTemplate } : {}) });
   if (!result.ok) return fail(result.message, io);
-  io.stdout(flags.output === 'yaml' ? stringifyYaml(result.job) : `${JSON.stringify(result.job, null, 2)}\n`);
+  io.stdout(
+    flags.output === 'yaml'
+      ? stringifyYaml(result.job, { aliasDuplicateObjects: false })
+      : `${JSON.stringify(result.job, null, 2)}\n`,
+  );
   return 0;
 }
 

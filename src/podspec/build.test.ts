@@ -293,6 +293,17 @@ describe('pre-flight validation', () => {
     expect(yaml).toMatch(/^apiVersion: batch\/v1\nkind: Job\n/);
   });
 
+  it('the Job YAML in the message spells out shared objects (no YAML aliases)', () => {
+    const job = jobWith({
+      plugin: { extraVolumeMounts: [{ name: 'missing', mountPath: '/x' }] },
+    });
+    const result = renderJob(job, zeroConfig());
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toContain('volumeMounts[1].name: Not found: "missing"');
+    expect(result.message).not.toMatch(/[&*]a\d/);
+  });
+
   it('the same Job assembles without the checks (upstream Build)', () => {
     const job = jobWith({
       plugin: {

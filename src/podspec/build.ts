@@ -125,7 +125,7 @@ export function buildJob(options: BuildOptions): BuildResult {
   const problems = validateJob(built.job);
   if (problems.length === 0) return built;
   const invalid = invalidJobMessage(built.job.metadata?.name ?? '', problems);
-  const yaml = stringifyYaml(built.job, { sortMapEntries: true });
+  const yaml = stringifyYaml(built.job, { sortMapEntries: true, aliasDuplicateObjects: false });
   return { ok: false, message: `${BUILD_PREFIX}${REJECTED}${invalid}\n\n${yaml}` };
 }
 
