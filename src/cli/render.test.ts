@@ -40,6 +40,16 @@ describe('render', () => {
     expect((parseYaml(stdout) as { kind: string }).kind).toBe('Job');
   });
 
+  it('YAML output has no anchors or aliases, even for objects shared between containers', async () => {
+    const env = {
+      BUILDKITE_PLUGINS: plugins({ extraVolumeMounts: [{ name: 'workspace', mountPath: '/x' }] }),
+    };
+    const { code, stdout } = await run(['render', '--job', 'j', '-o', 'yaml'], { j: job({ env }) });
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/[&*]a\d/);
+    expect(stdout.match(/mountPath: \/x/g)).toHaveLength(3);
+  });
+
   it('uses the config file and sets the controller queue on the rules', async () => {
     const files = {
       j: job({ agent_query_rules: ['queue=other', 'os=linux'] }),
@@ -135,5 +145,71 @@ describe('render', () => {
     expect(stdout).toBe('');
     if (message !== undefined) expect(stderr).toBe(message);
     else expect(stderr.length).toBeGreaterThan(0);
+  });
+
+  describe('--pipeline', () => {
+    const pipeline = [
+      'steps:',
+      '  - key: build',
+      '    command: make',
+      '    plugins:',
+      '      - kubernetes:',
+      '          podSpec:',
+      '            containers:',
+      '              - image: golang:1.23',
+      '                command: [go build]',
+      '  - label: test',
+      '    command: make test',
+      '    image: node:22-alpine',
+      '',
+    ].join('\n');
+
+    it('renders the step chosen by key or label', async () => {
+      const build = await run(['render', '--pipeline', 'p.yml', '--step', 'build'], { 'p.yml': pipeline });
+      expect(build.code).toBe(0);
+      const job = JSON.parse(build.stdout) as {
+        spec: {
+          template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } };
+        };
+      };
+      const first = job.spec.template.spec.containers[0];
+      expect(first?.image).toBe('golang:1.23');
+      expect(first?.env.find((e) => e.name === 'BUILDKITE_COMMAND')?.value).toBe('go build');
+      const test = await run(['render', '--pipeline', 'p.yml', '--step', 'test'], { 'p.yml': pipeline });
+      expect(test.code).toBe(0);
+      expect(test.stdout).toContain('"image": "node:22-alpine"');
+    });
+
+    it('needs --step when there are several command steps', async () => {
+      const { code, stderr } = await run(['render', '--pipeline', 'p.yml'], { 'p.yml': pipeline });
+      expect(code).toBe(2);
+      expect(stderr).toBe('render: p.yml: 2 command steps (build, test); choose one with --step\n');
+    });
+
+    it('an unknown step, both sources, or --step alone are usage errors', async () => {
+      const files = { 'p.yml': pipeline, j: job({}) };
+      const unknown = await run(['render', '--pipeline', 'p.yml', '--step', 'nope'], files);
+      expect([unknown.code, unknown.stderr]).toEqual([
+        2,
+        'render: p.yml: no command step with key or label "nope"\n',
+      ]);
+      const both = await run(['render', '--pipeline', 'p.yml', '--job', 'j'], files);
+      expect([both.code, both.stderr]).toEqual([
+        2,
+        'render: give exactly one of --job FILE or --pipeline FILE\n',
+      ]);
+      const stepOnly = await run(['render', '--job', 'j', '--step', 'x'], files);
+      expect([stepOnly.code, stepOnly.stderr]).toEqual([2, 'render: --step needs --pipeline\n']);
+    });
+
+    it('a pipeline the controller would fail: the Buildkite message, exit 1', async () => {
+      const bad =
+        'steps:\n  - command: x\n    plugins:\n      - kubernetes:\n          podSpec:\n            containers:\n              - image: "Bad Image"\n';
+      const { code, stderr } = await run(['render', '--pipeline', 'p.yml'], { 'p.yml': bad });
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        'agent-stack-k8s failed to build a podSpec for the job: invalid reference format "Bad Image" for container "container-0"\n',
+      );
+    });
   });
 });

@@ -1,5 +1,6 @@
 /**
  * `agent-stack-k8s render`: the Kubernetes Job the controller would create for a job, offline.
+ * The job comes from a JSON file (`--job`) or from a command step of a pipeline file (`--pipeline`).
  * Exit status: 0 Job printed; 1 the controller would fail the job (its Buildkite message on stderr);
  * 2 usage error (bad flags or unreadable/invalid files).
  */
@@ -11,10 +12,13 @@ import type { Config } from '../config/schema.js';
 import { decode, isPlainObject } from '../config/shape.js';
 import { buildJob, parseJob, type BuildkiteJob, type PodTemplateLookup } from '../podspec/build.js';
 import type { PodSpec } from '../podspec/k8s.js';
+import { pipelineJobs, type PipelineJob } from '../pipeline/jobs.js';
 import type { CliIO } from './main.js';
 
 interface RenderFlags {
   readonly job?: string;
+  readonly pipeline?: string;
+  readonly step?: string;
   readonly config?: string;
   readonly podTemplate: string[];
   readonly output: 'json' | 'yaml';
@@ -26,7 +30,9 @@ export function addRenderCommand(program: Command, io: CliIO, exit: (code: numbe
   program
     .command('render')
     .description('Print the Kubernetes Job the controller would create for a Buildkite job (offline)')
-    .requiredOption('--job <file>', 'JSON job: {"id","command","env","agent_query_rules","priority"}')
+    .option('--job <file>', 'JSON job: {"id","command","env","agent_query_rules","priority"}')
+    .option('--pipeline <file>', 'pipeline YAML: render the job of one command step')
+    .option('--step <key>', 'with --pipeline: the key (or label) of the step; needed when there are several')
     .option('-f, --config <file>', 'controller YAML config file')
     .option(
       '--pod-template <name=file>',
@@ -56,7 +62,14 @@ function render(flags: RenderFlags, io: CliIO): number {
     return 2;
   }
   const config = loaded.config;
-  const job = readJob(flags.job ?? '', read, config);
+  if ((flags.job === undefined) === (flags.pipeline === undefined)) {
+    return usage('give exactly one of --job FILE or --pipeline FILE');
+  }
+  if (flags.step !== undefined && flags.pipeline === undefined) return usage('--step needs --pipeline');
+  const job =
+    flags.pipeline !== undefined
+      ? readPipelineJob(flags.pipeline, flags.step, read, config)
+      : readJob(flags.job ?? '', read, config);
   if (!job.ok) return usage(job.error);
   const templates = new Map<string, PodTemplateLookup>();
   for (const entry of flags.podTemplate) {
@@ -71,7 +84,11 @@ function render(flags: RenderFlags, io: CliIO): number {
   const podTemplate = name === undefined ? undefined : templates.get(name);
   const result = buildJob({ parsed: parsed.parsed, config, ...(podTemplate ? { podTemplate } : {}) });
   if (!result.ok) return fail(result.message, io);
-  io.stdout(flags.output === 'yaml' ? stringifyYaml(result.job) : `${JSON.stringify(result.job, null, 2)}\n`);
+  io.stdout(
+    flags.output === 'yaml'
+      ? stringifyYaml(result.job, { aliasDuplicateObjects: false })
+      : `${JSON.stringify(result.job, null, 2)}\n`,
+  );
   return 0;
 }
 
@@ -97,6 +114,11 @@ function readJob(path: string, read: (path: string) => string, config: Config): 
   } catch (error) {
     return { ok: false, error: `${path}: not valid JSON: ${(error as Error).message}` };
   }
+  return jobFromJson(raw, path, config);
+}
+
+/** A job in the Stacks API's JSON shape, checked field by field. */
+function jobFromJson(raw: unknown, path: string, config: Config): Loaded<BuildkiteJob> {
   const bad = (what: string): Loaded<BuildkiteJob> => ({ ok: false, error: `${path}: ${what}` });
   if (!isPlainObject(raw)) return bad('expected a JSON object with "id", "command", "env", ...');
   const { id, command = '', env = {}, agent_query_rules: rules = [], priority = 0 } = raw;
@@ -120,6 +142,46 @@ function readJob(path: string, read: (path: string) => string, config: Config): 
       priority,
     },
   };
+}
+
+function readPipelineJob(
+  path: string,
+  step: string | undefined,
+  read: (path: string) => string,
+  config: Config,
+): Loaded<BuildkiteJob> {
+  const text = readText(path, read);
+  if (!text.ok) return text;
+  const result = pipelineJobs(text.value, { file: path });
+  if (!result.ok) {
+    const first = result.errors[0];
+    const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more; run lint)` : '';
+    return {
+      ok: false,
+      error: first ? `${first.file}:${first.line}:${first.col}: ${first.message}${more}` : path,
+    };
+  }
+  const describe = (j: PipelineJob): string => j.key ?? j.label ?? `line ${j.line}`;
+  const candidates =
+    step === undefined ? result.jobs : result.jobs.filter((j) => j.key === step || j.label === step);
+  const [only] = candidates;
+  if (only === undefined) {
+    return {
+      ok: false,
+      error:
+        step === undefined
+          ? `${path}: no command steps`
+          : `${path}: no command step with key or label ${JSON.stringify(step)}`,
+    };
+  }
+  if (candidates.length > 1) {
+    const names = candidates.map(describe).join(', ');
+    return {
+      ok: false,
+      error: `${path}: ${candidates.length} command steps (${names}); choose one with --step`,
+    };
+  }
+  return jobFromJson(only.job, `${path}:${only.line}`, config);
 }
 
 const DEFAULT_QUEUES = new Set(['_default', '~', '-']);

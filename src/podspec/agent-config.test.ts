@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyToAgentStart, goPathClean, resolveAgentConfig } from './agent-config.js';
 import type { AgentConfig, Container, PodSpec } from './k8s.js';
-import { assemble, jobWith, zeroConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 function build(agentConfig: AgentConfig | undefined, rules = ['queue=kubernetes']): PodSpec {
   const config = zeroConfig({

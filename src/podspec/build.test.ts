@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob, type BuildResult } from './build.js';
 import type { Container, Job, PodSpec } from './k8s.js';
-import { assemble, jobWith, zeroConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 function built(result: BuildResult): Job {
   if (!result.ok) throw new Error(`expected a Job, got failure: ${result.message}`);
@@ -291,6 +291,17 @@ describe('pre-flight validation', () => {
       'agent-stack-k8s failed to build a podSpec for the job: Kubernetes would reject the Job: Job.batch "buildkite-u1" is invalid: spec.template.spec.containers[0].volumeMounts[0].name: Not found: "this-doesnt-exist"',
     );
     expect(yaml).toMatch(/^apiVersion: batch\/v1\nkind: Job\n/);
+  });
+
+  it('the Job YAML in the message spells out shared objects (no YAML aliases)', () => {
+    const job = jobWith({
+      plugin: { extraVolumeMounts: [{ name: 'missing', mountPath: '/x' }] },
+    });
+    const result = renderJob(job, zeroConfig());
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toContain('volumeMounts[1].name: Not found: "missing"');
+    expect(result.message).not.toMatch(/[&*]a\d/);
   });
 
   it('the same Job assembles without the checks (upstream Build)', () => {

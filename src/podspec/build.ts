@@ -125,7 +125,7 @@ export function buildJob(options: BuildOptions): BuildResult {
   const problems = validateJob(built.job);
   if (problems.length === 0) return built;
   const invalid = invalidJobMessage(built.job.metadata?.name ?? '', problems);
-  const yaml = stringifyYaml(built.job, { sortMapEntries: true });
+  const yaml = stringifyYaml(built.job, { sortMapEntries: true, aliasDuplicateObjects: false });
   return { ok: false, message: `${BUILD_PREFIX}${REJECTED}${invalid}\n\n${yaml}` };
 }
 
@@ -419,7 +419,7 @@ function build(base: PodSpec, parsed: ParsedJob, config: Config): StepResult {
         backoffLimit: 0,
         template: {
           metadata: { labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
-          spec: orderPodSpec(podSpec),
+          spec: omitEmptyValues(podSpec),
         },
         ttlSecondsAfterFinished: Math.trunc(config['job-ttl'] / 1000),
       },
@@ -526,14 +526,32 @@ function quantityOr(value: string, fallback: string): string {
   return QUANTITY.test(value) ? value : fallback;
 }
 
-/** Drops empty lists the builder introduced, so output matches Go's omitempty encoding. */
-function orderPodSpec(spec: PodSpec): PodSpec {
-  const out: PodSpec = { ...spec };
-  if (out.initContainers?.length === 0) delete out.initContainers;
-  out.containers = out.containers.map((c) => {
-    if (c.envFrom?.length !== 0) return c;
-    const { envFrom: _envFrom, ...rest } = c;
-    return rest;
-  });
+/**
+ * Drops empty lists (Go's omitempty) and the empty `resources: {}` a patch's Go struct view adds to every
+ * container it names (the API server reads both the same way as absent).
+ */
+function omitEmptyValues(spec: PodSpec): PodSpec {
+  return {
+    ...spec,
+    containers: spec.containers.map(withoutEmptyValues),
+    ...(spec.initContainers ? { initContainers: spec.initContainers.map(withoutEmptyValues) } : {}),
+  };
+}
+
+function withoutEmptyValues(container: Container): Container {
+  const emptyResources = container.resources !== undefined && Object.keys(container.resources).length === 0;
+  if (
+    container.envFrom?.length !== 0 &&
+    container.env?.length !== 0 &&
+    container.volumeMounts?.length !== 0 &&
+    !emptyResources
+  ) {
+    return container;
+  }
+  const out: Container = { ...container };
+  if (out.envFrom?.length === 0) delete out.envFrom;
+  if (out.env?.length === 0) delete out.env;
+  if (out.volumeMounts?.length === 0) delete out.volumeMounts;
+  if (emptyResources) delete out.resources;
   return out;
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob } from './build.js';
 import type { Container, Job, PodSpec } from './k8s.js';
-import { assemble, jobWith, zeroConfig, defaultConfig } from './test-support.js';
+import { assemble, jobWith, zeroConfig, defaultConfig } from '../../test/podspec/support.js';
 import type { Config } from '../config/schema.js';
 import type { BuildkiteJob } from './build.js';
 
@@ -406,5 +406,97 @@ describe('pod templates', () => {
     const before = structuredClone(spec);
     renderJob(jobWith({ plugin: { podTemplate: 'tpl' } }), zeroConfig(), { ok: true, spec });
     expect(spec).toEqual(before);
+  });
+});
+
+describe('omitted empty lists', () => {
+  it('no container carries an empty envFrom, env or volumeMounts list', () => {
+    const { pod } = render(
+      jobWith({
+        plugin: { sidecars: [{ image: 'nginx:1' }], podSpec: { containers: [{ image: 'a:1', env: [] }] } },
+      }),
+    );
+    for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+      for (const list of [c.envFrom, c.env, c.volumeMounts]) expect(list?.length).not.toBe(0);
+    }
+  });
+});
+
+describe('integration fixtures (podspec.md §5), as rendered', () => {
+  it('interposer-buildkite.yaml: command lines become one script, in order', () => {
+    const { pod } = render(
+      jobWith({
+        plugin: {
+          podSpec: {
+            containers: [
+              { image: 'bash:5', command: ['set -euo pipefail', 'echo Hello World!', 'echo Goodbye World!'] },
+            ],
+          },
+        },
+      }),
+    );
+    expect(env(find(pod, 'container-0'))).toContain(
+      'BUILDKITE_COMMAND=set -euo pipefail\necho Hello World!\necho Goodbye World!',
+    );
+  });
+
+  it('chown.yaml: the vector interposer quotes every word', () => {
+    const { pod } = render(
+      jobWith({
+        plugin: {
+          commandParams: { interposer: 'vector' },
+          podSpec: {
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1001 },
+            containers: [
+              { image: 'alpine:latest', command: ['pwd'] },
+              { image: 'alpine:latest', command: ['ls', '-halt'] },
+              { image: 'alpine:latest', command: ['sh', '-c', "echo 'some contents' > some-file"] },
+            ],
+          },
+        },
+      }),
+    );
+    expect(pod.containers.map((c) => c.env?.find((e) => e.name === 'BUILDKITE_COMMAND')?.value)).toEqual([
+      'pwd',
+      'ls -halt',
+      "sh -c 'echo '\\''some contents'\\'' > some-file'",
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('container-start-timeout.yaml: a patch may set agent env (only command/args are guarded)', () => {
+    const { pod } = render(
+      jobWith({
+        plugin: {
+          podSpecPatch: {
+            containers: [{ name: 'agent', env: [{ name: 'BUILDKITE_CONTAINER_COUNT', value: '999' }] }],
+          },
+        },
+      }),
+    );
+    expect(env(find(pod, 'agent')).filter((e) => e.startsWith('BUILDKITE_CONTAINER_COUNT='))).toEqual([
+      'BUILDKITE_CONTAINER_COUNT=999',
+    ]);
+  });
+
+  it('never-pull.yaml: the image check uses the container policy Never', () => {
+    const { pod } = render(
+      jobWith({
+        plugin: {
+          podSpec: { containers: [{ image: 'buildkite/agent-extreme:never', imagePullPolicy: 'Never' }] },
+        },
+      }),
+    );
+    expect(find(pod, 'imagecheck-0').imagePullPolicy).toBe('Never');
+    expect(find(pod, 'container-0').imagePullPolicy).toBe('Never');
+  });
+
+  it('skip-checkout.yaml: empty podSpec and skip gives container-0 and agent only', () => {
+    const { pod } = render(
+      jobWith({ command: 'echo hello-skip-checkout', plugin: { checkout: { skip: true }, podSpec: {} } }),
+    );
+    expect(pod.containers.map((c) => c.name)).toEqual(['container-0', 'agent']);
+    expect(env(find(pod, 'container-0'))).toContain('BUILDKITE_COMMAND=echo hello-skip-checkout');
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob, type BuildResult } from './build.js';
 import type { PodSpec } from './k8s.js';
-import { jobWith, zeroConfig } from './test-support.js';
+import { jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 function podOf(result: BuildResult): PodSpec {
   if (!result.ok) throw new Error(result.message);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderJob } from './build.js';
 import type { PodSpec } from './k8s.js';
 import { BOOTSTRAP_ARGS, BOOTSTRAP_COMMAND, patchPodSpec } from './patch.js';
-import { jobWith, zeroConfig } from './test-support.js';
+import { jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 const options = { interposer: undefined, allowUnsafeCommandModification: false };
 
@@ -22,7 +22,8 @@ describe('TestPatchPodSpec', () => {
       patched(original, { containers: [{ name: 'my-cool-container', image: 'debian:latest' }] }),
     ).toEqual({
       containers: [
-        { name: 'my-cool-container', image: 'debian:latest' },
+        // Go's struct view of a patched container always carries its (empty) resources.
+        { name: 'my-cool-container', image: 'debian:latest', resources: {} },
         { name: '', image: 'alpine:latest', command: ['echo hello world'] },
       ],
     });
@@ -35,7 +36,9 @@ describe('TestPatchPodSpec', () => {
     expect(
       patched(original, { containers: [{ name: 'sidecar-0', command: ['echo goodbye world'] }] }),
     ).toEqual({
-      containers: [{ name: 'sidecar-0', image: 'alpine:latest', command: ['echo goodbye world'] }],
+      containers: [
+        { name: 'sidecar-0', image: 'alpine:latest', command: ['echo goodbye world'], resources: {} },
+      ],
     });
   });
 
@@ -53,7 +56,13 @@ describe('TestPatchPodSpec', () => {
       containers: [{ name: 'my-cool-container', command: ['this should'], args: ['work', 'as', 'expected'] }],
     };
     expect(patched(original, patch)).toEqual({
-      containers: [{ ...base, env: [{ name: 'BUILDKITE_COMMAND', value: 'this should work as expected' }] }],
+      containers: [
+        {
+          ...base,
+          env: [{ name: 'BUILDKITE_COMMAND', value: 'this should work as expected' }],
+          resources: {},
+        },
+      ],
     });
   });
 
@@ -70,7 +79,7 @@ describe('TestPatchPodSpec', () => {
       containers: [{ name: 'container-0', image: 'alpine:a', command: ['echo hello world'] }],
     };
     expect(patched(original, { containers: [{ name: 'container-0', image: 'alpine:b' }] })).toEqual({
-      containers: [{ name: 'container-0', image: 'alpine:b', command: ['echo hello world'] }],
+      containers: [{ name: 'container-0', image: 'alpine:b', command: ['echo hello world'], resources: {} }],
     });
   });
 
@@ -266,5 +275,57 @@ describe('patches in a built Job', () => {
     if (!result.ok) throw new Error(result.message);
     expect(result.job.spec?.template.spec?.hostAliases).toEqual(hostAliases);
     expect(result.job.spec?.template.spec?.containers).toHaveLength(3);
+  });
+});
+
+describe('SMP directives in the plugin podSpecPatch', () => {
+  it('$patch: delete removes an init container (upstream silently ignores the directive)', () => {
+    const job = jobWith({
+      plugin: {
+        podSpec: {
+          initContainers: [{ name: 'slow', image: 'alpine:3' }],
+          containers: [{ name: 'main', image: 'alpine:3' }],
+        },
+        podSpecPatch: { initContainers: [{ name: 'slow', $patch: 'delete' }] },
+      },
+    });
+    const result = renderJob(job, zeroConfig());
+    if (!result.ok) throw new Error(result.message);
+    expect(result.job.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual([
+      'copy-agent',
+      'imagecheck-0',
+    ]);
+  });
+});
+
+describe('the patch as the Go struct upstream uses sees it', () => {
+  it('zero values a Go struct cannot hold are not applied (hostNetwork: false, empty strings)', () => {
+    const original: PodSpec = {
+      hostNetwork: true,
+      containers: [{ name: 'c', image: 'a', workingDir: '/src' }],
+    };
+    const patch: PodSpec = { hostNetwork: false, containers: [{ name: 'c', workingDir: '' }] };
+    expect(patched(original, patch)).toEqual({
+      hostNetwork: true,
+      containers: [{ name: 'c', image: 'a', workingDir: '/src', resources: {} }],
+    });
+  });
+
+  it('pointer fields can be set to false or 0', () => {
+    const original: PodSpec = {
+      automountServiceAccountToken: true,
+      terminationGracePeriodSeconds: 60,
+      containers: [],
+    };
+    const patch: PodSpec = {
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 0,
+      containers: [],
+    };
+    expect(patched(original, patch)).toEqual({
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 0,
+      containers: [],
+    });
   });
 });

@@ -5,7 +5,7 @@
 import { containersOf, type Container, type EnvVar, type PodSpec } from './k8s.js';
 import type { Interposer } from '../config/params.js';
 import { interposedCommand } from './shellquote.js';
-import { strategicMergePodSpec } from './smp.js';
+import { goRoundTrip, strategicMergePodSpec } from './smp.js';
 
 export const BOOTSTRAP_COMMAND: readonly string[] = ['/workspace/tini-static'];
 export const BOOTSTRAP_ARGS: readonly string[] = ['--', '/workspace/buildkite-agent', 'kubernetes-bootstrap'];
@@ -80,7 +80,9 @@ export function patchPodSpec(original: PodSpec, patch: PodSpec, options: PatchOp
     const env: EnvVar[] = [...(c.env ?? []), { name: 'BUILDKITE_COMMAND', value: command }];
     containers.push({ ...rest, env });
   }
-  const merged = strategicMergePodSpec(original, { ...patch, containers });
+  // The patch as upstream's Go struct sees it (zero values it cannot hold dropped), directives kept.
+  const goPatch = goRoundTrip({ ...patch, containers }, { keepDirectives: true });
+  const merged = strategicMergePodSpec(original, goPatch);
   if (!merged.ok) return { ok: false, error: `error applying strategic patch: ${merged.error}` };
   return { ok: true, spec: merged.value };
 }

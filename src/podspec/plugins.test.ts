@@ -148,3 +148,22 @@ describe('goJsonSyntaxError', () => {
     expect(goJsonSyntaxError(text)).toBe(expected);
   });
 });
+
+describe('podSpecPatch directives', () => {
+  it('are kept where the user wrote them (upstream drops them)', () => {
+    const patch = {
+      containers: [{ name: 'sidecar', $patch: 'delete' }],
+      $retainKeys: ['volumes'],
+      volumes: [{ name: 'v', emptyDir: {}, $retainKeys: ['name', 'emptyDir'] }],
+      '$setElementOrder/containers': [{ name: 'a' }],
+    };
+    const result = parsePlugins(
+      k8s({ PodSpecPatch: patch, podSpec: { containers: [{ name: 'x', $patch: 'delete' }] } }),
+      false,
+    );
+    expect(result).toEqual({
+      ok: true,
+      plugin: { podSpecPatch: patch, podSpec: { containers: [{ name: 'x' }] } },
+    });
+  });
+});

@@ -62,6 +62,7 @@ export function parsePlugins(pluginsJson: string | undefined, prohibited: boolea
       const message = decoded.issues[0]?.message ?? 'invalid plugin';
       return { ok: false, error: `failed parsing Kubernetes plugin: ${message}` };
     }
+    keepPatchDirectives(value, decoded.value);
     plugin =
       plugin === undefined
         ? (decoded.value as KubernetesPlugin)
@@ -96,4 +97,36 @@ function mergeDecoded(target: unknown, source: unknown): unknown {
   const out: Record<string, unknown> = { ...target };
   for (const [key, value] of Object.entries(source)) out[key] = mergeDecoded(out[key], value);
   return out;
+}
+
+/**
+ * Puts the strategic-merge directives (`$patch`, `$retainKeys`, `$setElementOrder/…`,
+ * `$deleteFromPrimitiveList/…`) of the raw `podSpecPatch` back into the decoded one, where the lenient
+ * decoder dropped them as unknown fields. Upstream loses them the same way; we honour them.
+ */
+function keepPatchDirectives(raw: unknown, decoded: unknown): void {
+  if (!isPlainObject(raw) || !isPlainObject(decoded)) return;
+  const key = Object.keys(raw).find((k) => k.toLowerCase() === 'podspecpatch');
+  if (key !== undefined) copyDirectives(raw[key], decoded.podSpecPatch);
+}
+
+function copyDirectives(raw: unknown, decoded: unknown): void {
+  if (Array.isArray(raw) && Array.isArray(decoded)) {
+    raw.forEach((item, i) => {
+      copyDirectives(item, decoded[i]);
+    });
+    return;
+  }
+  if (!isPlainObject(raw) || !isPlainObject(decoded)) return;
+  for (const [key, value] of Object.entries(raw)) {
+    if (key.startsWith('$')) {
+      decoded[key] = value;
+      continue;
+    }
+    const folded = key.toLowerCase();
+    const target =
+      Object.keys(decoded).find((k) => k === key) ??
+      Object.keys(decoded).find((k) => k.toLowerCase() === folded);
+    if (target !== undefined) copyDirectives(value, decoded[target]);
+  }
 }

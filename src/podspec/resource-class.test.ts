@@ -4,7 +4,7 @@ import { renderJob } from './build.js';
 import type { PodSpec, ResourceClass } from './k8s.js';
 import { applyResourceClass, chooseResourceClass } from './resource-class.js';
 import { tagMap } from './labels.js';
-import { jobWith, zeroConfig } from './test-support.js';
+import { jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 const small: ResourceClass = {
   resource: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },

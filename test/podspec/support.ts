@@ -1,14 +1,14 @@
 /** Configs and jobs for podspec tests (imported by tests only). */
-import type { Config } from '../config/schema.js';
-import { defaults } from '../config/schema.js';
-import { KUBERNETES_PLUGIN_KEY } from './plugins.js';
+import type { Config } from '../../src/config/schema.js';
+import { defaults } from '../../src/config/schema.js';
+import { KUBERNETES_PLUGIN_KEY } from '../../src/podspec/plugins.js';
 import {
   assembleJob,
   parseJob,
   type BuildkiteJob,
   type BuildResult,
   type PodTemplateLookup,
-} from './build.js';
+} from '../../src/podspec/build.js';
 
 /** The upstream unit tests' config: every field at Go's zero value except the image. */
 export function zeroConfig(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
