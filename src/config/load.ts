@@ -17,6 +17,7 @@ import {
 } from './schema.js';
 import { validateConfig } from './validate.js';
 import { formatPath, isPlainObject, type PathSegment } from './shape.js';
+import { editDistance } from './edit-distance.js';
 
 export type Layer = 'default' | 'file' | 'env' | 'flag';
 
@@ -184,19 +185,6 @@ function unknownKeyMessage(key: string): string {
   return near.length > 0
     ? `unknown key (did you mean ${near.map((k) => `"${k}"`).join(' or ')}?)`
     : 'unknown key';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function line(path: readonly PathSegment[], message: string, origin?: string): string {

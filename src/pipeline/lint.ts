@@ -9,6 +9,7 @@ import { parsePipelineYaml, type PipelineError } from './document.js';
 import { KUBERNETES_PLUGIN } from './plugins.js';
 import { jobsOf } from './jobs.js';
 import { describePath, type PluginEntry } from './steps.js';
+import { editDistance } from '../config/edit-distance.js';
 
 export interface LintFinding extends PipelineError {
   readonly severity: 'error' | 'warning';
@@ -200,19 +201,6 @@ function suggestion(path: readonly PathSegment[]): string {
     }
   }
   return best === undefined ? '' : `; did you mean "${best.name}"?`;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 /** Fields written in another letter case than their canonical name (`PodSpec` for `podSpec`). */
