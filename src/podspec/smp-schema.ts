@@ -3,6 +3,8 @@
  * k8s.io/api v0.36.3 (`core/v1/types.go`) and k8s.io/apimachinery v0.36.3 (`pkg/apis/meta/v1/types.go`), the
  * versions upstream agent-stack-k8s builds with. Embedded structs (`VolumeSource`, `ProbeHandler`,
  * `EphemeralContainerCommon`, ...) are flattened into their parents the way encoding/json promotes them.
+ * Checked field by field (kind, struct, pointer, omitempty, strategy, merge key, order) against Go reflection
+ * over `corev1.PodSpec{}` from those modules.
  *
  * The strategic merge patch reads `strategy`/`mergeKey`; the Go struct view (`goStructView` in smp.ts) reads
  * `pointer`/`omitEmpty`/`zero`, which decide what survives a decode/encode round trip through the Go type.

@@ -451,6 +451,48 @@ describe('agrees with apimachinery', () => {
   });
 });
 
+describe('upstream integration fixtures (the merge part)', () => {
+  it('controller patch overrides an env var by name (TestPodSpecPatchInController)', () => {
+    const original = {
+      containers: [{ name: 'mountain', image: 'alpine', env: [{ name: 'MOUNTAIN', value: 'cotopaxi' }] }],
+    };
+    const patch = { containers: [{ name: 'mountain', env: [{ name: 'MOUNTAIN', value: 'antisana' }] }] };
+    expect(merged(original, patch)).toEqual({
+      containers: [{ name: 'mountain', image: 'alpine', env: [{ name: 'MOUNTAIN', value: 'antisana' }] }],
+    });
+  });
+
+  it('a patch may change the agent env but keeps its command (container-start-timeout.yaml)', () => {
+    const agent = {
+      name: 'agent',
+      command: ['buildkite-agent', 'start'],
+      env: [
+        { name: 'BUILDKITE_CONTAINER_COUNT', value: '2' },
+        { name: 'BUILDKITE_AGENT_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'token' } } },
+      ],
+    };
+    const patch = {
+      containers: [{ name: 'agent', env: [{ name: 'BUILDKITE_CONTAINER_COUNT', value: '999' }] }],
+    };
+    expect(merged({ containers: [agent] }, patch)).toEqual({
+      containers: [{ ...agent, env: [{ name: 'BUILDKITE_CONTAINER_COUNT', value: '999' }, agent.env[1]] }],
+    });
+  });
+
+  it('a checkout patch sets envFrom wholesale (TestBuild)', () => {
+    const original = {
+      containers: [{ name: 'checkout', envFrom: [{ secretRef: { name: 'old' } }] }, { name: 'agent' }],
+    };
+    const patch = { containers: [{ name: 'checkout', envFrom: [{ secretRef: { name: 'git-ssh-key' } }] }] };
+    expect(merged(original, patch)).toEqual({
+      containers: [
+        { name: 'checkout', envFrom: [{ secretRef: { name: 'git-ssh-key' } }] },
+        { name: 'agent' },
+      ],
+    });
+  });
+});
+
 describe('list order (mergeSlice + normalizeElementOrder)', () => {
   it('places a new init container before copy-agent', () => {
     const original = { initContainers: [{ name: 'copy-agent' }, { name: 'imagecheck-0' }] };
@@ -742,6 +784,15 @@ describe('errors', () => {
     expect(failure({ a: Number.NaN }, {})).toBe('invalid JSON document');
   });
 
+  it('rejects documents nested too deeply, or cyclic, without overflowing the stack', () => {
+    let deep: unknown = {};
+    for (let i = 0; i < 20_000; i++) deep = { securityContext: deep };
+    expect(failure({}, deep)).toBe('invalid JSON document');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(failure(cyclic, {})).toBe('invalid JSON document');
+  });
+
   it('treats a null patch like an empty one, as Go decodes it to a nil map', () => {
     expect(merged({ hostname: 'h' }, null)).toEqual({ hostname: 'h' });
   });
@@ -763,9 +814,26 @@ describe('inputs and schema', () => {
     expect(Object.keys(out.nodeSelector)).toEqual(['__proto__']);
   });
 
+  it('refuses a type it has no schema for', () => {
+    expect(strategicMerge({}, {}, 'Deployment')).toEqual({ ok: false, error: 'unknown type Deployment' });
+  });
+
   it('merges sub-structs directly', () => {
     const result = strategicMerge({ name: 'a', env: [{ name: 'A' }] }, { env: [{ name: 'B' }] }, 'Container');
     expect(result).toEqual({ ok: true, value: { name: 'a', env: [{ name: 'B' }, { name: 'A' }] } });
+  });
+
+  it('has a schema for every struct it refers to, and merge keys only on merging lists', () => {
+    for (const [type, fields] of Object.entries(POD_SPEC_TYPES)) {
+      for (const [name, field] of Object.entries(fields)) {
+        if (field.ref !== undefined) expect(POD_SPEC_TYPES, `${type}.${name}`).toHaveProperty([field.ref]);
+        if (field.mergeKey !== undefined) {
+          expect(field.kind, `${type}.${name}`).toBe('list');
+          expect(field.strategy, `${type}.${name}`).toMatch(/^merge/);
+          expect(POD_SPEC_TYPES[field.ref ?? ''], `${type}.${name}`).toHaveProperty([field.mergeKey]);
+        }
+      }
+    }
   });
 
   it('exports the PodSpec merge keys in OpenAPI terms', () => {

@@ -66,14 +66,24 @@ function documentRoot(doc: unknown): JsonObject | undefined {
   return cloneJson(doc) as JsonObject | undefined;
 }
 
-/** Copies a JSON value; `undefined` when it holds something JSON cannot (functions, NaN, class instances). */
-function cloneJson(value: unknown): unknown {
+/**
+ * Nesting we accept. Go's decoder stops at 10000; the merge recurses a few frames per level, so we stop
+ * earlier to stay inside the JavaScript stack. Real pod specs nest about 15 deep.
+ */
+const MAX_DEPTH = 1000;
+
+/**
+ * Copies a JSON value; `undefined` when it holds something JSON cannot (functions, NaN, Dates, cycles) or
+ * nests deeper than MAX_DEPTH.
+ */
+function cloneJson(value: unknown, depth = 0): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (depth >= MAX_DEPTH) return undefined;
   if (Array.isArray(value)) {
     const out: unknown[] = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) {
-      const item = cloneJson(value[i]);
+      const item = cloneJson(value[i], depth + 1);
       if (item === undefined) return undefined;
       out[i] = item;
     }
@@ -82,7 +92,7 @@ function cloneJson(value: unknown): unknown {
   if (isJsonObject(value)) {
     const out: JsonObject = {};
     for (const key of Object.keys(value)) {
-      const item = cloneJson(value[key]);
+      const item = cloneJson(value[key], depth + 1);
       if (item === undefined) {
         if (value[key] === undefined) continue; // an absent optional field, as JSON.stringify treats it
         return undefined;
@@ -797,6 +807,10 @@ export function goRoundTrip(value: unknown, options: GoRoundTripOptions = {}): u
   return roundTripStruct(value, type, options.keepDirectives === true);
 }
 
+const fieldEntries: ReadonlyMap<string, readonly [string, FieldSchema][]> = new Map(
+  Object.entries(POD_SPEC_TYPES).map(([type, fields]) => [type, Object.entries(fields)] as const),
+);
+
 function roundTripStruct(value: unknown, type: string, keep: boolean): JsonObject {
   const fields = POD_SPEC_TYPES[type] ?? {};
   const byLower = lowerCaseFieldNames.get(type);
@@ -810,7 +824,7 @@ function roundTripStruct(value: unknown, type: string, keep: boolean): JsonObjec
     else if (keep && key.startsWith('$')) directives.push([key, input[key]]);
   }
   const out: JsonObject = {};
-  for (const [name, field] of Object.entries(fields)) {
+  for (const [name, field] of fieldEntries.get(type) ?? []) {
     const present = decoded.has(name);
     const raw = decoded.get(name);
     if (present && raw === null && keep) {
