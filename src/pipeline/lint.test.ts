@@ -145,6 +145,35 @@ steps:
     ]);
   });
 
+  it('flags restartPolicy values the Job cannot have or the controller overrides', () => {
+    expect(
+      findings(`steps:
+  - plugins:
+      - kubernetes:
+          podSpec:
+            restartPolicy: OnFailure
+          podSpecPatch:
+            restartPolicy: Always
+  - plugins:
+      - kubernetes:
+          podSpecPatch:
+            restartPolicy: OnFailure
+`),
+    ).toEqual([
+      '5:13: warning: steps[0].plugins[0].kubernetes.podSpec.restartPolicy: ignored: the controller always sets restartPolicy: Never (use podSpecPatch to choose OnFailure)',
+      "7:13: steps[0].plugins[0].kubernetes.podSpecPatch.restartPolicy: a Job's pod must have restartPolicy OnFailure or Never",
+    ]);
+  });
+
+  it('warns that a jobActiveDeadlineSeconds of 0 or less changes nothing', () => {
+    expect(findings('steps:\n  - plugins:\n      - kubernetes: {jobActiveDeadlineSeconds: 0}\n')).toEqual([
+      "3:22: warning: steps[0].plugins[0].kubernetes.jobActiveDeadlineSeconds: ignored: only a value above 0 overrides the controller's job-active-deadline-seconds",
+    ]);
+    expect(findings('steps:\n  - plugins:\n      - kubernetes: {jobActiveDeadlineSeconds: 60}\n')).toEqual(
+      [],
+    );
+  });
+
   it('warns when podSpec and podTemplate are both set, and about plugins the controller will not see', () => {
     expect(
       findings(`steps:

@@ -4,18 +4,11 @@
  * the controller would only report when the job runs, or silently ignore.
  */
 import '../config/params.js';
-import {
-  decode,
-  formatPath,
-  isPlainObject,
-  shapeOf,
-  type FieldType,
-  type PathSegment,
-} from '../config/shape.js';
+import { decode, isPlainObject, shapeOf, type FieldType, type PathSegment } from '../config/shape.js';
 import { parsePipelineYaml, type PipelineError } from './document.js';
 import { KUBERNETES_PLUGIN } from './plugins.js';
 import { jobsOf } from './jobs.js';
-import type { PluginEntry } from './steps.js';
+import { describePath, type PluginEntry } from './steps.js';
 
 export interface LintFinding extends PipelineError {
   readonly severity: 'error' | 'warning';
@@ -31,12 +24,11 @@ export function lintPipeline(text: string, options: { file: string }): LintResul
   const { steps, errors } = jobsOf(document);
   const findings: LintFinding[] = errors.map((error) => ({ ...error, severity: 'error' }));
   const report = (severity: LintFinding['severity'], path: readonly PathSegment[], message: string): void => {
-    const where = path.length === 0 ? '' : `${formatPath(path)}: `;
     findings.push({
       file: document.file,
       ...document.positionOf(path),
       severity,
-      message: `${where}${message}`,
+      message: `${describePath(path)}${message}`,
     });
   };
   for (const step of steps) {
@@ -73,6 +65,14 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
     report('error', path, `the kubernetes plugin's config must be a mapping, got ${kindOf(config)}`);
     return;
   }
+  lintShape(config, path, report);
+  lintOverrides(config, path, report);
+  const patch = field(config, 'podSpecPatch');
+  if (patch !== undefined && isPlainObject(patch[1])) lintPatch(patch[1], [...path, patch[0]], report);
+}
+
+/** The config against the plugin's shape, as strictly as the JSON schema. */
+function lintShape(config: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
   const decoded = decode({ kind: 'object', shape: 'KubernetesPlugin' }, config, { mode: 'strict', path });
   if (!decoded.ok) {
     for (const issue of decoded.issues) {
@@ -89,7 +89,10 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
       `write "${canonical}": the controller matches field names ignoring case, but the JSON schema and Kubernetes tools do not`,
     );
   }
+}
 
+/** Settings that are valid but that the controller ignores or overrides. */
+function lintOverrides(config: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
   const podSpec = field(config, 'podSpec');
   const podTemplate = field(config, 'podTemplate');
   if (podSpec?.[1] != null && podTemplate?.[1] != null) {
@@ -100,14 +103,39 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
     );
   }
 
-  const patch = field(config, 'podSpecPatch');
-  if (patch === undefined || !isPlainObject(patch[1])) return;
-  for (const [at, message] of directiveProblems(patch[1], [...path, patch[0]])) report('error', at, message);
+  const deadline = field(config, 'jobActiveDeadlineSeconds');
+  if (typeof deadline?.[1] === 'number' && deadline[1] <= 0) {
+    report(
+      'warning',
+      [...path, deadline[0]],
+      "ignored: only a value above 0 overrides the controller's job-active-deadline-seconds",
+    );
+  }
+
+  // The controller sets restartPolicy: Never after building the pod and before applying podSpecPatch.
+  const podSpecRestart =
+    podSpec !== undefined && isPlainObject(podSpec[1]) ? field(podSpec[1], 'restartPolicy') : undefined;
+  if (podSpecRestart !== undefined && podSpecRestart[1] !== null && podSpecRestart[1] !== '') {
+    report(
+      'warning',
+      [...path, podSpec?.[0] ?? 'podSpec', podSpecRestart[0]],
+      'ignored: the controller always sets restartPolicy: Never (use podSpecPatch to choose OnFailure)',
+    );
+  }
+}
+
+/** What the controller or Kubernetes would refuse in podSpecPatch. */
+function lintPatch(patch: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
+  const restart = field(patch, 'restartPolicy');
+  if (restart?.[1] === 'Always') {
+    report('error', [...path, restart[0]], "a Job's pod must have restartPolicy OnFailure or Never");
+  }
+  for (const [at, message] of directiveProblems(patch, path)) report('error', at, message);
   for (const [listName, guarded] of [
     ['containers', (name: string) => name === 'agent' || name === 'checkout'],
     ['initContainers', (name: string) => name === 'copy-agent' || name.startsWith('imagecheck-')],
   ] as const) {
-    const list = field(patch[1], listName);
+    const list = field(patch, listName);
     if (list === undefined || !Array.isArray(list[1])) continue;
     for (const [index, container] of list[1].entries()) {
       if (!isPlainObject(container)) continue;
@@ -115,7 +143,7 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
       if (typeof name !== 'string' || !guarded(name)) continue;
       const changed = ['command', 'args'].map((key) => field(container, key)).find(isNonEmptyList);
       if (changed === undefined) continue;
-      report('error', [...path, patch[0], list[0], index, changed[0]], guardMessage(name));
+      report('error', [...path, list[0], index, changed[0]], guardMessage(name));
     }
   }
 }
