@@ -184,6 +184,10 @@ defineShape('Metadata', {
   goType: 'config.Metadata',
   description: 'Labels and annotations added to every Job and its pod template.',
   fields: fields({ annotations: stringMap, labels: stringMap }),
+  goNames: new Map([
+    ['annotations', 'Annotations'],
+    ['labels', 'Labels'],
+  ]),
 });
 
 defineShape('ResourceClass', {

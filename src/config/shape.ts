@@ -40,6 +40,8 @@ export interface Shape {
   readonly fields: ReadonlyMap<string, FieldType>;
   /** A one-line description, used in generated docs and JSON schemas. */
   readonly description?: string;
+  /** Go's names of fields that have no JSON tag (Go reports those names in type errors). */
+  readonly goNames?: ReadonlyMap<string, string>;
 }
 
 export type PathSegment = string | number;
@@ -349,7 +351,7 @@ class Decoder {
       }
       const fieldType = shape.fields.get(canonical);
       if (fieldType === undefined) continue;
-      const fields = [...goField.slice(1), canonical];
+      const fields = [...goField.slice(1), shape.goNames?.get(canonical) ?? canonical];
       const decoded = this.value(fieldType, item, [...path, canonical], [shape.goType, ...fields]);
       if (this.stopped) return undefined;
       if (decoded !== undefined) out[canonical] = decoded;

@@ -35,6 +35,7 @@ import { parsePlugins } from './plugins.js';
 import { applyResourceClass, chooseResourceClass } from './resource-class.js';
 import { interposedCommand } from './shellquote.js';
 import { invalidJobMessage, validateJob } from './validate.js';
+import { goRoundTrip } from './smp.js';
 import { stringify as stringifyYaml } from 'yaml';
 
 /** A job as the Buildkite API delivers it (job details plus the scheduled job's rules and priority). */
@@ -148,7 +149,11 @@ export function assembleJob(options: BuildOptions): BuildResult {
     }
     base = lookup.spec;
   }
-  const built = build(base, parsed, config);
+  // User objects as upstream's Go structs hold them: omitempty zero values gone, required fields present.
+  const sidecars = (parsed.plugin?.sidecars ?? []).map(
+    (c) => goRoundTrip(c, { type: 'Container' }) as Container,
+  );
+  const built = build(goRoundTrip(base) as PodSpec, sidecars, parsed, config);
   return built.ok ? built : { ok: false, message: BUILD_PREFIX + built.error };
 }
 
@@ -161,7 +166,7 @@ export function renderJob(job: BuildkiteJob, config: Config, podTemplate?: PodTe
 
 type StepResult = { ok: true; job: Job } | { ok: false; error: string };
 
-function build(base: PodSpec, parsed: ParsedJob, config: Config): StepResult {
+function build(base: PodSpec, sidecars: Container[], parsed: ParsedJob, config: Config): StepResult {
   const { job, plugin } = parsed;
   const env = job.env;
   const skipCheckout = plugin?.checkout?.skip ?? config['default-checkout-params']?.skip ?? false;
@@ -271,7 +276,7 @@ function build(base: PodSpec, parsed: ParsedJob, config: Config): StepResult {
   // Sidecars: native sidecars (init containers that keep running), after the user's init containers.
   const initContainers: Container[] = [...(base.initContainers ?? [])];
   const defaultSidecarParams = config['default-sidecar-params'];
-  for (const [i, sidecar] of (plugin?.sidecars ?? []).entries()) {
+  for (const [i, sidecar] of sidecars.entries()) {
     const name = nameOf(sidecar) !== '' ? sidecar.name : `sidecar-${i}`;
     initContainers.push({
       ...sidecar,

@@ -500,3 +500,29 @@ describe('integration fixtures (podspec.md §5), as rendered', () => {
     expect(env(find(pod, 'container-0'))).toContain('BUILDKITE_COMMAND=echo hello-skip-checkout');
   });
 });
+
+describe('user objects as upstream Go structs hold them', () => {
+  it('omitempty zero values are dropped, pointer zero values kept', () => {
+    const { pod } = render(
+      jobWith({
+        plugin: {
+          podSpec: {
+            hostNetwork: false,
+            automountServiceAccountToken: false,
+            containers: [{ image: 'a:1', env: [{ name: 'EMPTY', value: '' }], ports: [], stdin: false }],
+          },
+          sidecars: [{ image: 'b:1', tty: false, securityContext: { privileged: false } }],
+        },
+      }),
+    );
+    expect(pod.hostNetwork).toBeUndefined();
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const c0 = find(pod, 'container-0');
+    expect(c0.env?.[0]).toEqual({ name: 'EMPTY' });
+    expect(c0.ports).toBeUndefined();
+    expect(c0.stdin).toBeUndefined();
+    const sidecar = find(pod, 'sidecar-0');
+    expect(sidecar.tty).toBeUndefined();
+    expect(sidecar.securityContext).toEqual({ privileged: false });
+  });
+});

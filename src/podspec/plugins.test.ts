@@ -167,3 +167,13 @@ describe('podSpecPatch directives', () => {
     });
   });
 });
+
+describe('Go field names in type errors', () => {
+  it('metadata fields have no JSON tags upstream, so Go names them Labels/Annotations', () => {
+    expect(parsePlugins(k8s({ metadata: { labels: { a: 1 } } }), false)).toEqual({
+      ok: false,
+      error:
+        'failed parsing Kubernetes plugin: json: cannot unmarshal number into Go struct field Metadata.metadata.Labels of type string',
+    });
+  });
+});
