@@ -14,6 +14,7 @@ import { buildJob, parseJob, type BuildkiteJob, type PodTemplateLookup } from '.
 import type { PodSpec } from '../podspec/k8s.js';
 import { pipelineJobs, type PipelineJob } from '../pipeline/jobs.js';
 import type { CliIO } from './main.js';
+import { normaliseRules, parseTags, resolveQueue } from '../intake/tags.js';
 
 interface RenderFlags {
   readonly job?: string;
@@ -138,7 +139,8 @@ function jobFromJson(raw: unknown, path: string, config: Config): Loaded<Buildki
       id,
       command,
       env: env as Record<string, string>,
-      agentQueryRules: queueRules(rules, config),
+      // The controller's view of the rules, as the monitor hands them to the scheduler.
+      agentQueryRules: normaliseRules(rules, resolveQueue(config.queue, parseTags(config.tags))),
       priority,
     },
   };
@@ -182,22 +184,6 @@ function readPipelineJob(
     };
   }
   return jobFromJson(only.job, `${path}:${only.line}`, config);
-}
-
-const DEFAULT_QUEUES = new Set(['_default', '~', '-']);
-
-/**
- * The controller's view of a job's rules: its own queue replaces the job's `queue=` rule, and on the
- * default queue the rule is dropped (the monitor does this before the scheduler sees a job).
- */
-function queueRules(rules: string[], config: Config): string[] {
-  const queueTag = config.tags.find((t) => t.startsWith('queue='))?.slice('queue='.length) ?? '';
-  const queue = config.queue !== '' ? config.queue : queueTag !== '' ? queueTag : '_default';
-  const others = rules.filter((r) => !r.startsWith('queue='));
-  if (DEFAULT_QUEUES.has(queue)) return others;
-  const index = rules.findIndex((r) => r.startsWith('queue='));
-  if (index === -1) return [...rules, `queue=${queue}`];
-  return rules.map((r, i) => (i === index ? `queue=${queue}` : r));
 }
 
 function readPodTemplate(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pipelineJobs, type PipelineJob } from './jobs.js';
-import { KUBERNETES_PLUGIN } from './plugins.js';
+import { KUBERNETES_PLUGIN_KEY } from '../podspec/plugins.js';
 
 function jobs(text: string, file = '.buildkite/pipeline.yml'): PipelineJob[] {
   const result = pipelineJobs(text, { file });
@@ -40,7 +40,7 @@ describe('pipelineJobs', () => {
       - https://example.com/plugin.git#v2: {zeta: 1, alpha: {b: 2, a: 1}}
 `);
     expect(plugins(job)).toEqual([
-      { [KUBERNETES_PLUGIN]: { podSpec: { containers: [{ image: 'alpine' }] } } },
+      { [KUBERNETES_PLUGIN_KEY]: { podSpec: { containers: [{ image: 'alpine' }] } } },
       { 'github.com/buildkite-plugins/docker-buildkite-plugin#v5.0.0': null },
       { 'github.com/my-org/cache-buildkite-plugin#v1': null },
       { 'https://example.com/plugin.git#v2': { alpha: { a: 1, b: 2 }, zeta: 1 } },
@@ -57,7 +57,7 @@ describe('pipelineJobs', () => {
       docker#v5.0.0: null
 `);
     expect(plugins(job)).toEqual([
-      { [KUBERNETES_PLUGIN]: { checkout: { skip: true } } },
+      { [KUBERNETES_PLUGIN_KEY]: { checkout: { skip: true } } },
       { 'github.com/buildkite-plugins/docker-buildkite-plugin#v5.0.0': null },
     ]);
   });

@@ -6,7 +6,7 @@
 import '../config/params.js';
 import { decode, isPlainObject, shapeOf, type FieldType, type PathSegment } from '../config/shape.js';
 import { parsePipelineYaml, type PipelineError } from './document.js';
-import { KUBERNETES_PLUGIN } from './plugins.js';
+import { KUBERNETES_PLUGIN_KEY } from '../podspec/plugins.js';
 import { jobsOf } from './jobs.js';
 import { describePath, type PluginEntry } from './steps.js';
 import { editDistance } from '../config/edit-distance.js';
@@ -35,7 +35,7 @@ export function lintPipeline(text: string, options: { file: string }): LintResul
   for (const step of steps) {
     let seen = false;
     for (const plugin of step.plugins) {
-      if (plugin.source === KUBERNETES_PLUGIN) {
+      if (plugin.source === KUBERNETES_PLUGIN_KEY) {
         if (seen) {
           report(
             'warning',
@@ -170,7 +170,7 @@ function field(object: Record<string, unknown>, name: string): [string, unknown]
 }
 
 function misnamesKubernetes(plugin: PluginEntry): boolean {
-  return plugin.source.toLowerCase().replace(/#.*$/, '') === KUBERNETES_PLUGIN;
+  return plugin.source.toLowerCase().replace(/#.*$/, '') === KUBERNETES_PLUGIN_KEY;
 }
 
 function kindOf(value: unknown): string {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fullPluginSource, KUBERNETES_PLUGIN } from './plugins.js';
+import { fullPluginSource } from './plugins.js';
+import { KUBERNETES_PLUGIN_KEY } from '../podspec/plugins.js';
 
 describe('fullPluginSource', () => {
   it.each([
-    ['kubernetes', KUBERNETES_PLUGIN],
-    ['kubernetes#v1', `${KUBERNETES_PLUGIN}#v1`],
+    ['kubernetes', KUBERNETES_PLUGIN_KEY],
+    ['kubernetes#v1', `${KUBERNETES_PLUGIN_KEY}#v1`],
     ['docker#v5.0.0', 'github.com/buildkite-plugins/docker-buildkite-plugin#v5.0.0'],
     ['docker-compose', 'github.com/buildkite-plugins/docker-compose-buildkite-plugin'],
     ['my-org/cache#main', 'github.com/my-org/cache-buildkite-plugin#main'],

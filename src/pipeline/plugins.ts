@@ -1,8 +1,5 @@
 /** How Buildkite names plugins in `BUILDKITE_PLUGINS`. */
 
-/** The key of the kubernetes plugin in `BUILDKITE_PLUGINS`; the controller matches it exactly. */
-export const KUBERNETES_PLUGIN = 'github.com/buildkite-plugins/kubernetes-buildkite-plugin';
-
 /**
  * The full source Buildkite records for a plugin name as written in a pipeline (the agent's pipeline parser
  * does this at upload): `foo#v1` -> `github.com/buildkite-plugins/foo-buildkite-plugin#v1`,

@@ -5,13 +5,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type * as params from '../config/params.js';
 
-export type Plain<T> = T extends Date
-  ? T
-  : T extends readonly (infer U)[]
-    ? Plain<U>[]
-    : T extends object
-      ? { [K in keyof T]: Plain<T[K]> }
-      : T;
+import type { Plain } from '../kube/types.js';
 
 export type Job = Plain<k8s.V1Job>;
 export type PodSpec = Plain<k8s.V1PodSpec>;

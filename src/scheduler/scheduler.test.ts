@@ -6,10 +6,10 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { quietLogger, testMetrics } from '../intake/test-support.js';
 import { KubeClient } from '../kube/client.js';
+import { KUBERNETES_PLUGIN_KEY } from '../podspec/plugins.js';
 import { JOB_CREATED_NOTIFICATION, REJECTED_PREFIX, Scheduler } from './scheduler.js';
 
 const TOKEN = 'bkct_scheduler';
-const KUBERNETES_PLUGIN = 'github.com/buildkite-plugins/kubernetes-buildkite-plugin';
 
 function config(yaml = ''): Config {
   const loaded = loadConfig({ configPath: 'c.yaml', readFile: () => yaml });
@@ -83,7 +83,7 @@ describe('Scheduler against the simulators', () => {
   it('fails the Buildkite job with the reason when the job cannot be parsed', async () => {
     const job = await reserved({
       command: 'x',
-      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN]: { podSpec: {} } }]) },
+      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN_KEY]: { podSpec: {} } }]) },
     });
     const { subject } = scheduler('prohibit-kubernetes-plugin: true');
     const outcome = await subject.dispatch(job);
@@ -96,7 +96,7 @@ describe('Scheduler against the simulators', () => {
   it('fails the job when its PodTemplate cannot be fetched', async () => {
     const job = await reserved({
       command: 'x',
-      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN]: { podTemplate: 'missing' } }]) },
+      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN_KEY]: { podTemplate: 'missing' } }]) },
     });
     const outcome = await scheduler().subject.dispatch(job);
     expect(outcome.kind).toBe('failed');
