@@ -1,6 +1,12 @@
 /**
  * `startFakeKube()`: an in-process Kubernetes API server on 127.0.0.1 for tests, benchmarks and the
  * demo, with a Job controller, a pod-lifecycle driver and fault injection.
+ *
+ * Where it is simpler than kube-apiserver (check these against the cluster tier, not here): merge patch
+ * only (strategic-merge and JSON patch get 415); deletes are immediate (no graceful termination,
+ * finalizers or deletionTimestamp); list pages after the first show current objects under the first
+ * page's resourceVersion; one pod per Job (no parallelism, indexes or pod failure policy);
+ * `activeDeadlineSeconds` is checked on a tick; no TTL-after-finished cleanup, scheduling or quota.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Faults } from './faults.js';
