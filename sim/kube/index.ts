@@ -12,11 +12,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Faults } from './faults.js';
 import { FakeJobController } from './job-controller.js';
 import { PodDriver } from './pod-driver.js';
-import { FakeApiServer } from './server.js';
+import { FakeApiServer, type FakeTls } from './server.js';
 import { FakeStore } from './store.js';
 
 export { Faults, type FaultAction, type FaultRule, type FaultVerb, type FaultHandle } from './faults.js';
 export { FakeStore, type KubeObject, type Change } from './store.js';
+export type { FakeTls } from './server.js';
 export { PodDriver, type PodTransition, type ContainerStateSpec, type EventInput } from './pod-driver.js';
 export { FakeJobController } from './job-controller.js';
 
@@ -32,6 +33,8 @@ export interface FakeKubeOptions {
   readonly jobController?: boolean;
   readonly jobControllerTickMs?: number;
   readonly now?: () => Date;
+  /** Serve HTTPS with this key pair; the kubeconfig then trusts `cert` as its CA. */
+  readonly tls?: FakeTls;
 }
 
 export interface FakeKube {
@@ -61,6 +64,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     store,
     faults,
     token,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     ...(options.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.bookmarkIntervalMs }),
   });
   const url = await server.listen();
@@ -74,7 +78,15 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'fake', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    clusters: [
+      {
+        name: 'fake',
+        cluster:
+          options.tls === undefined
+            ? { server: url, 'insecure-skip-tls-verify': true }
+            : { server: url, 'certificate-authority-data': Buffer.from(options.tls.cert).toString('base64') },
+      },
+    ],
     users: [{ name: 'fake', user: { token } }],
     contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', namespace: 'default' } }],
     'current-context': 'fake',

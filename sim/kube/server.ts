@@ -4,6 +4,8 @@
  * preferring protobuf still gets JSON, as a real server does for types without protobuf).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { FaultAction, FaultVerb, Faults } from './faults.js';
 import { mergePatch, prepareForCreate, prepareForUpdate } from './registry.js';
@@ -25,6 +27,14 @@ export interface FakeApiServerOptions {
   readonly token?: string;
   /** How often open watches that asked for bookmarks get one. */
   readonly bookmarkIntervalMs?: number;
+  /** Serve HTTPS; with `clientCa`, a client certificate it signed also authenticates. */
+  readonly tls?: FakeTls;
+}
+
+export interface FakeTls {
+  readonly key: string;
+  readonly cert: string;
+  readonly clientCa?: string;
 }
 
 interface Route {
@@ -224,18 +234,33 @@ export class FakeApiServer {
   readonly #bookmarkIntervalMs: number;
   readonly #server: Server;
   readonly #counts = new Map<string, number>();
+  readonly #tls: boolean;
 
   constructor(options: FakeApiServerOptions) {
     this.#store = options.store;
     this.#faults = options.faults;
     this.#token = options.token;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
-    this.#server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) sendStatus(res, failure(500, 'InternalError', String(error)));
         else res.destroy();
       });
-    });
+    };
+    const tls = options.tls;
+    this.#tls = tls !== undefined;
+    this.#server =
+      tls === undefined
+        ? createServer(handler)
+        : createTlsServer(
+            {
+              key: tls.key,
+              cert: tls.cert,
+              ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true }),
+              rejectUnauthorized: false,
+            },
+            handler,
+          );
   }
 
   /** Binds 127.0.0.1 on a free port; resolves to the base URL. */
@@ -247,7 +272,8 @@ export class FakeApiServer {
         resolve();
       });
     });
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    const scheme = this.#tls ? 'https' : 'http';
+    return `${scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
   /** Requests served, keyed `<verb> <resource>` (e.g. `create jobs`). */
@@ -267,7 +293,8 @@ export class FakeApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (this.#token !== undefined && req.headers.authorization !== `Bearer ${this.#token}`) {
+    const certified = (req.socket as Partial<TLSSocket>).authorized === true;
+    if (this.#token !== undefined && !certified && req.headers.authorization !== `Bearer ${this.#token}`) {
       sendStatus(res, failure(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
