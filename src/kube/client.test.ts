@@ -273,4 +273,65 @@ describe('KubeClient against the fake API server', () => {
     }, 10);
     expect(error(await pending).kind).toBe('Aborted');
   });
+
+  it('creates, reads and updates a Lease with MicroTime renewals', async () => {
+    const renewTime = new Date('2026-03-04T05:06:07.891Z');
+    const created = value(
+      await client.leases.create('default', {
+        metadata: { name: 'agent-stack-k8s' },
+        spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, renewTime },
+      }),
+    );
+    const stored = kube.store.get('leases', 'default', 'agent-stack-k8s');
+    expect((stored?.spec as { renewTime?: string } | undefined)?.renewTime).toBe(
+      '2026-03-04T05:06:07.891000Z',
+    );
+    expect(created.spec?.renewTime).toEqual(renewTime);
+    const read = value(await client.leases.get('default', 'agent-stack-k8s'));
+    const renewed = value(
+      await client.leases.update('default', {
+        ...read,
+        spec: { ...read.spec, holderIdentity: 'pod-b' },
+      }),
+    );
+    expect(renewed.spec?.holderIdentity).toBe('pod-b');
+    expect(error(await client.leases.update('default', read)).kind).toBe('Conflict');
+  });
+
+  it('lists Events for one object with a field selector', async () => {
+    kube.pods.addEvent({
+      namespace: 'default',
+      involvedObject: { kind: 'Job', name: 'j1' },
+      type: 'Warning',
+      reason: 'FailedCreate',
+      message: 'quota',
+    });
+    kube.pods.addEvent({
+      namespace: 'default',
+      involvedObject: { kind: 'Job', name: 'j2' },
+      type: 'Normal',
+      reason: 'SuccessfulCreate',
+      message: 'ok',
+    });
+    const events = value(
+      await client.events.list('default', {
+        fieldSelector: 'involvedObject.kind=Job,involvedObject.name=j1',
+      }),
+    );
+    expect(events.items.map((e) => e.reason)).toEqual(['FailedCreate']);
+    expect(events.items[0]?.lastTimestamp).toBeInstanceOf(Date);
+  });
+
+  it('sends strategic-merge patches with their content type (the fake answers 415)', async () => {
+    const failure = error(
+      await client.podTemplates.patch(
+        'default',
+        'tpl',
+        { template: {} },
+        { type: 'strategic-merge', dryRun: true },
+      ),
+    );
+    expect(failure).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+    expect(failure.message).toContain('application/strategic-merge-patch+json');
+  });
 });

@@ -12,6 +12,7 @@ import {
   type InformerOptions,
 } from './informer.js';
 import { projectJob, projectPod } from './projection.js';
+import { watchLabelSelector } from './scope.js';
 import type { Job, Pod } from './types.js';
 
 async function until(condition: () => boolean, what: string, limitMs = 5000): Promise<void> {
@@ -380,5 +381,71 @@ describe('Informer against the fake API server', () => {
     const synced = never.waitForSync();
     await never.stop();
     expect(await synced).toBe(false);
+  });
+});
+
+describe('Pod informer over the fake Job controller', () => {
+  it('sees a Job’s pod through its lifecycle, projected, and its deletion with the Job', async () => {
+    const kube = await startFakeKube({ jobControllerTickMs: 10 });
+    const client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000 });
+    const pods = new Informer<Pod>({
+      resource: 'pods',
+      namespace: 'default',
+      source: client.pods,
+      labelSelector: watchLabelSelector('blue'),
+      project: projectPod,
+      logger: createLogger({ format: 'json', level: 'error', write: () => undefined }),
+      metrics: createInformerMetrics(new Registry()),
+    });
+    const history: string[] = [];
+    pods.addHandler({
+      onAdd: (pod) => {
+        history.push(`add ${pod.status?.phase ?? ''}`);
+      },
+      onUpdate: (_old, pod) => {
+        const waiting = pod.status?.containerStatuses?.find((s) => s.state?.waiting)?.state?.waiting?.reason;
+        history.push(`update ${pod.status?.phase ?? ''}${waiting === undefined ? '' : ` ${waiting}`}`);
+      },
+      onDelete: (pod) => {
+        history.push(`delete${isTombstone(pod) ? ' tombstone' : ''}`);
+      },
+    });
+    pods.start();
+    try {
+      await pods.waitForSync();
+      const labels = { 'buildkite.com/job-uuid': 'u1', 'buildkite.com/controller-id': 'blue' };
+      const created = await client.jobs.create('default', {
+        metadata: { name: 'buildkite-u1', labels },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels },
+            spec: { restartPolicy: 'Never', containers: [{ name: 'agent', image: 'buildkite/agent:3' }] },
+          },
+        },
+      });
+      expect(created.ok).toBe(true);
+      await until(() => pods.size === 1, 'pod add');
+      const pod = pods.list()[0];
+      const name = pod?.metadata?.name ?? '';
+      expect(pod?.metadata?.ownerReferences).toBeUndefined();
+      expect(pod?.spec?.containers).toEqual([]);
+      expect(pod?.metadata?.labels?.['job-name']).toBe('buildkite-u1');
+
+      kube.pods.imagePullFailure('default', name, 'agent', 'ImagePullBackOff');
+      await until(() => history.length === 2, 'image pull update');
+      kube.pods.run('default', name);
+      await until(() => history.length === 3, 'running update');
+      const deleted = await client.jobs.delete('default', 'buildkite-u1', {
+        propagationPolicy: 'Background',
+      });
+      expect(deleted.ok).toBe(true);
+      await until(() => pods.size === 0, 'pod delete');
+      expect(history).toEqual(['add Pending', 'update Pending ImagePullBackOff', 'update Running', 'delete']);
+    } finally {
+      await pods.stop();
+      await client.close();
+      await kube.close();
+    }
   });
 });
