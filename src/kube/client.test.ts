@@ -114,7 +114,23 @@ describe('KubeClient against the fake API server', () => {
     expect(error(await client.jobs.get('default', 'dry')).kind).toBe('NotFound');
   });
 
+  it('retries a 429 or 5xx carrying Retry-After, as client-go does, and not one without', async () => {
+    kube.faults.inject({
+      verb: 'get',
+      times: 2,
+      action: { kind: 'status', code: 429, retryAfterSeconds: 0 },
+    });
+    kube.faults.inject({ verb: 'get', action: { kind: 'status', code: 503, retryAfterSeconds: 0 } });
+    expect(error(await client.secrets.get('default', 's')).kind).toBe('NotFound');
+    expect(kube.requestCounts()['get secrets']).toBe(4);
+    kube.faults.inject({ verb: 'get', action: { kind: 'status', code: 500 } });
+    expect(error(await client.secrets.get('default', 's')).kind).toBe('ServerError');
+    expect(kube.requestCounts()['get secrets']).toBe(5);
+  });
+
   it('maps injected 429 (with Retry-After), 403, 500 and 504 to typed errors', async () => {
+    await client.close();
+    client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000, maxRetries: 0 });
     kube.faults.inject({
       verb: 'get',
       resource: 'secrets',
