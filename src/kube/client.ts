@@ -286,19 +286,19 @@ export class KubeClient {
   }
 
   async #prepare(): Promise<KubeResult<{ dispatcher: Dispatcher; headers: Record<string, string> }>> {
+    let dispatcher: Dispatcher;
     try {
       this.#dispatcher ??= this.#createDispatcher();
-      const dispatcher = await this.#dispatcher;
+      dispatcher = await this.#dispatcher;
+    } catch (error) {
+      // An unreadable CA or key file is retried on the next call rather than remembered.
+      this.#dispatcher = undefined;
+      return failed(credentialError(error));
+    }
+    try {
       return ok({ dispatcher, headers: await this.#authHeaders() });
     } catch (error) {
-      // A failed dispatcher build (unreadable CA file, failing exec plugin) is retried on the next call.
-      this.#dispatcher = undefined;
-      return failed({
-        kind: 'Unauthorized',
-        code: 0,
-        reason: '',
-        message: `cannot get credentials from the kubeconfig: ${errorMessage(error)}`,
-      });
+      return failed(credentialError(error));
     }
   }
 
@@ -336,6 +336,15 @@ export class KubeClient {
     }
     return headers;
   }
+}
+
+function credentialError(error: unknown): KubeError {
+  return {
+    kind: 'Unauthorized',
+    code: 0,
+    reason: '',
+    message: `cannot get credentials from the kubeconfig: ${errorMessage(error)}`,
+  };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
