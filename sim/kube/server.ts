@@ -434,25 +434,24 @@ export class FakeApiServer {
       listRv = token.rv;
       start = token.start;
     }
-    const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-    const matching = this.#store
-      .list(route.info.plural, route.namespace)
-      .filter((o) => keyOf(o) > start && selectors.labels(o.metadata.labels) && selectors.fields(o));
-    const page = limit > 0 ? matching.slice(0, limit) : matching;
-    const remaining = matching.length - page.length;
-    const last = page[page.length - 1];
+    const page = this.#store.page(route.info.plural, {
+      namespace: route.namespace,
+      after: start,
+      limit,
+      matches: (o) => selectors.labels(o.metadata.labels) && selectors.fields(o),
+    });
     const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
-    if (remaining > 0 && last !== undefined) {
-      metadata.continue = Buffer.from(JSON.stringify({ rv: listRv, start: keyOf(last) })).toString(
+    if (page.remaining > 0 && page.lastKey !== undefined) {
+      metadata.continue = Buffer.from(JSON.stringify({ rv: listRv, start: page.lastKey })).toString(
         'base64url',
       );
-      metadata.remainingItemCount = remaining;
+      metadata.remainingItemCount = page.remaining;
     }
     send(res, 200, {
       kind: `${route.info.kind}List`,
       apiVersion: route.info.apiVersion,
       metadata,
-      items: page.map(stripTypeMeta),
+      items: page.items.map(stripTypeMeta),
     });
   }
 
@@ -685,11 +684,11 @@ export class FakeApiServer {
     // The garbage collector's part: dependents of a Job go with it unless orphaned.
     const dependents =
       route.info.plural === 'jobs'
-        ? this.#store
-            .list('pods', namespace)
-            .filter(
-              (pod) => pod.metadata.ownerReferences?.some((ref) => ref.uid === current.metadata.uid) === true,
-            )
+        ? this.#store.page('pods', {
+            namespace,
+            matches: (pod) =>
+              pod.metadata.ownerReferences?.some((ref) => ref.uid === current.metadata.uid) === true,
+          }).items
         : [];
     if (policy === 'Foreground') this.#deletePods(dependents);
     this.#store.delete(route.info.plural, namespace, name);
