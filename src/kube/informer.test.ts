@@ -324,11 +324,15 @@ describe('Informer against the fake API server', () => {
     await jobs.waitForSync();
     await until(() => logLines.length > 0 && kube.faults.openWatches('jobs') === 1, 'watch open');
     const before = kube.requestCounts()['watch jobs'];
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Ten bookmarks 50 ms apart span well over the 300 ms idle timeout.
+    let bookmarks = 0;
+    for (let i = 0; i < 200 && bookmarks < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      bookmarks = await metric('buildkite_informer_events_total', { resource: 'jobs', type: 'BOOKMARK' });
+    }
+    expect(bookmarks).toBeGreaterThanOrEqual(10);
     expect(kube.requestCounts()['watch jobs']).toBe(before);
-    expect(
-      await metric('buildkite_informer_events_total', { resource: 'jobs', type: 'BOOKMARK' }),
-    ).toBeGreaterThan(1);
+    expect(await metric('buildkite_informer_watch_restarts_total', { resource: 'jobs' })).toBe(0);
   });
 
   it('retries a failing list with bounded backoff: one request per attempt, then syncs', async () => {
