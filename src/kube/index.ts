@@ -35,6 +35,7 @@ export {
   type InformerOptions,
   type ListWatchSource,
 } from './informer.js';
+export { loadKubeConfig, type KubeConfigResult, type KubeConfigSource } from './kubeconfig.js';
 export { projectJob, projectPod } from './projection.js';
 export { RateLimiter, type RateLimiterClock } from './rate-limiter.js';
 export { CONTROLLER_ID_LABEL, JOB_UUID_LABEL, watchLabelSelector } from './scope.js';
