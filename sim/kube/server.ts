@@ -691,7 +691,7 @@ export class FakeApiServer {
           }).items
         : [];
     if (policy === 'Foreground') this.#deletePods(dependents);
-    this.#store.delete(route.info.plural, namespace, name);
+    const deleted = this.#store.delete(route.info.plural, namespace, name);
     if (policy === 'Background') this.#deletePods(dependents);
     if (policy === 'Orphan') {
       for (const pod of dependents) {
@@ -701,6 +701,11 @@ export class FakeApiServer {
           );
         });
       }
+    }
+    // Like kube-apiserver: the pod registry returns the deleted pod, the others a Success Status.
+    if (route.info.plural === 'pods' && deleted.ok) {
+      send(res, 200, deleted.object);
+      return;
     }
     send(res, 200, {
       kind: 'Status',

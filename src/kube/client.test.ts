@@ -199,6 +199,10 @@ describe('KubeClient against the fake API server', () => {
     );
     expect(kube.pods.podsOfJob('default', 'with-pod')).toHaveLength(0);
     expect(error(await client.pods.get('default', pod?.metadata.name ?? '')).kind).toBe('NotFound');
+    expect(error(await client.pods.delete('default', pod?.metadata.name ?? '')).kind).toBe('NotFound');
+    kube.store.create('pods', { metadata: { name: 'loose', namespace: 'default' } });
+    const deleted = value(await client.pods.delete('default', 'loose', { gracePeriodSeconds: 0 }));
+    expect(deleted).toMatchObject({ kind: 'Pod', metadata: { name: 'loose' } });
   });
 
   it('merge-patches a PodTemplate and dry-runs it', async () => {
