@@ -388,6 +388,8 @@ describe('Informer against the fake API server', () => {
     const synced = never.waitForSync();
     await never.stop();
     expect(await synced).toBe(false);
+    expect(await never.waitForSync()).toBe(false);
+    expect(await jobs.waitForSync(AbortSignal.abort())).toBe(true);
   });
 });
 
