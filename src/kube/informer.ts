@@ -405,7 +405,8 @@ export class Informer<T extends InformerObject> {
   }
 
   #dispatch(dispatch: Dispatch<T>): void {
-    for (const handler of this.#handlers) this.#invoke(handler, dispatch);
+    // A snapshot: a handler added from inside a handler gets the cache replay, not this event twice.
+    for (const handler of [...this.#handlers]) this.#invoke(handler, dispatch);
   }
 
   /** Calls one handler; a throw or rejection is logged and counted, never propagated. */
