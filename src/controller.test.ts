@@ -5,7 +5,7 @@ import { startBuildkiteSim, type BuildkiteSim } from '../sim/buildkite/server.js
 import { startFakeKube, type FakeKube } from '../sim/kube/index.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { ownedSelector, runController, type ControllerExit } from './controller.js';
+import { runController, type ControllerExit } from './controller.js';
 import { createLogger } from './observability/logger.js';
 
 const TOKEN = 'bkct_controller';
@@ -21,13 +21,6 @@ function config(sim: BuildkiteSim, extra = ''): Config {
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   return loaded.config;
 }
-
-describe('ownedSelector', () => {
-  it('selects by job-uuid and the controller id, exactly as upstream', () => {
-    expect(ownedSelector('')).toBe('buildkite.com/job-uuid,!buildkite.com/controller-id');
-    expect(ownedSelector('ci')).toBe('buildkite.com/job-uuid,buildkite.com/controller-id=ci');
-  });
-});
 
 describe('runController', () => {
   let sim: BuildkiteSim;

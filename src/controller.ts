@@ -11,7 +11,7 @@ import { fetchTokenIdentity } from './buildkite/token.js';
 import type { Config } from './config/schema.js';
 import { Deduper } from './intake/deduper.js';
 import { describeBuildkiteError } from './intake/describe.js';
-import { JOB_UUID_LABEL, JobLedger } from './intake/ledger.js';
+import { JobLedger } from './intake/ledger.js';
 import { Limiter } from './intake/limiter.js';
 import { Monitor } from './intake/monitor.js';
 import { Reserver } from './intake/reserver.js';
@@ -20,6 +20,7 @@ import { KubeClient } from './kube/client.js';
 import { describeKubeError } from './kube/errors.js';
 import { createInformerMetrics, Informer } from './kube/informer.js';
 import { projectJob, projectPod } from './kube/projection.js';
+import { watchLabelSelector } from './kube/scope.js';
 import type { Job, Pod } from './kube/types.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -27,7 +28,6 @@ import { operationsRoutes, profilerRoutes, serve, type RunningServer } from './o
 import { Scheduler } from './scheduler/scheduler.js';
 
 export const DEFAULT_AGENT_ENDPOINT = 'https://agent.buildkite.com/v3';
-export const CONTROLLER_ID_LABEL = 'buildkite.com/controller-id';
 const DEFAULT_STACK_KEY = 'agent-stack-k8s';
 
 export interface ControllerOptions {
@@ -44,13 +44,6 @@ export interface ControllerOptions {
 
 /** 0 after a graceful shutdown; 1 when startup failed or the job source failed permanently. */
 export type ControllerExit = { readonly code: 0 } | { readonly code: 1; readonly reason: string };
-
-/** The label selector of every Job and Pod this controller owns (upstream's, exactly). */
-export function ownedSelector(controllerId: string): string {
-  return controllerId === ''
-    ? `${JOB_UUID_LABEL},!${CONTROLLER_ID_LABEL}`
-    : `${JOB_UUID_LABEL},${CONTROLLER_ID_LABEL}=${controllerId}`;
-}
 
 export async function runController(options: ControllerOptions): Promise<ControllerExit> {
   const { config, signal } = options;
@@ -106,7 +99,7 @@ export async function runController(options: ControllerOptions): Promise<Control
     });
 
     const informerMetrics = createInformerMetrics(registry);
-    const selector = ownedSelector(config.id);
+    const selector = watchLabelSelector(config.id);
     const jobs = new Informer<Job>({
       resource: 'jobs',
       namespace: config.namespace,

@@ -1,16 +1,23 @@
 /**
  * `startFakeKube()`: an in-process Kubernetes API server on 127.0.0.1 for tests, benchmarks and the
  * demo, with a Job controller, a pod-lifecycle driver and fault injection.
+ *
+ * Where it is simpler than kube-apiserver (check these against the cluster tier, not here): merge patch
+ * only (strategic-merge and JSON patch get 415); deletes are immediate (no graceful termination,
+ * finalizers or deletionTimestamp); list pages after the first show current objects under the first
+ * page's resourceVersion; one pod per Job (no parallelism, indexes or pod failure policy);
+ * `activeDeadlineSeconds` is checked on a tick; no TTL-after-finished cleanup, scheduling or quota.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Faults } from './faults.js';
 import { FakeJobController } from './job-controller.js';
 import { PodDriver } from './pod-driver.js';
-import { FakeApiServer } from './server.js';
+import { FakeApiServer, type FakeTls } from './server.js';
 import { FakeStore } from './store.js';
 
 export { Faults, type FaultAction, type FaultRule, type FaultVerb, type FaultHandle } from './faults.js';
 export { FakeStore, type KubeObject, type Change } from './store.js';
+export type { FakeTls } from './server.js';
 export { PodDriver, type PodTransition, type ContainerStateSpec, type EventInput } from './pod-driver.js';
 export { FakeJobController } from './job-controller.js';
 
@@ -26,6 +33,8 @@ export interface FakeKubeOptions {
   readonly jobController?: boolean;
   readonly jobControllerTickMs?: number;
   readonly now?: () => Date;
+  /** Serve HTTPS with this key pair; the kubeconfig then trusts `cert` as its CA. */
+  readonly tls?: FakeTls;
 }
 
 export interface FakeKube {
@@ -55,6 +64,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     store,
     faults,
     token,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     ...(options.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.bookmarkIntervalMs }),
   });
   const url = await server.listen();
@@ -68,7 +78,15 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'fake', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    clusters: [
+      {
+        name: 'fake',
+        cluster:
+          options.tls === undefined
+            ? { server: url, 'insecure-skip-tls-verify': true }
+            : { server: url, 'certificate-authority-data': Buffer.from(options.tls.cert).toString('base64') },
+      },
+    ],
     users: [{ name: 'fake', user: { token } }],
     contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', namespace: 'default' } }],
     'current-context': 'fake',

@@ -53,6 +53,13 @@ function isFinished(job: KubeObject): boolean {
   );
 }
 
+function isOverdue(job: KubeObject, now: number): boolean {
+  const deadline = (job.spec as JobSpec | undefined)?.activeDeadlineSeconds;
+  const started = jobStatus(job).startTime;
+  if (deadline === undefined || started === undefined || isFinished(job)) return false;
+  return now - Date.parse(started) >= deadline * 1000;
+}
+
 function podPhase(pod: KubeObject | undefined): string {
   return ((pod?.status ?? {}) as { phase?: string }).phase ?? '';
 }
@@ -90,15 +97,13 @@ export class FakeJobController {
   /** Fails every active Job whose `activeDeadlineSeconds` has passed since it started. */
   checkDeadlines(): void {
     const now = this.#store.now().getTime();
-    for (const job of this.#store.list('jobs')) {
-      const deadline = (job.spec as JobSpec | undefined)?.activeDeadlineSeconds;
-      const started = jobStatus(job).startTime;
-      if (deadline === undefined || started === undefined || isFinished(job)) continue;
-      if (now - Date.parse(started) >= deadline * 1000) {
-        this.#deletePodsOf(job);
-        this.#finish(job, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline');
-      }
-    }
+    const overdue = this.#store.page('jobs', { matches: (job) => isOverdue(job, now) }).items;
+    for (const job of overdue) this.#expire(job);
+  }
+
+  #expire(job: KubeObject): void {
+    this.#deletePodsOf(job);
+    this.#finish(job, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline');
   }
 
   #drain(): void {
@@ -106,7 +111,15 @@ export class FakeJobController {
       const change = this.#queue.shift();
       if (change === undefined) return;
       if (change.resource === 'jobs' && change.type === 'ADDED') this.#startJob(change.object);
-      if (change.resource === 'jobs' && change.type === 'MODIFIED') this.checkDeadlines();
+      if (change.resource === 'jobs' && change.type === 'MODIFIED') {
+        // A lowered activeDeadlineSeconds (the controller sets 1 to stop a stalled Job) acts at once.
+        const job = this.#store.get(
+          'jobs',
+          change.object.metadata.namespace ?? '',
+          change.object.metadata.name ?? '',
+        );
+        if (job !== undefined && isOverdue(job, this.#store.now().getTime())) this.#expire(job);
+      }
       if (change.resource === 'pods') this.#podChanged(change);
     }
   }
@@ -200,13 +213,15 @@ export class FakeJobController {
   }
 
   #deletePodsOf(job: KubeObject): void {
-    for (const pod of this.#store.list('pods', job.metadata.namespace)) {
-      const owned = pod.metadata.ownerReferences?.some((r) => r.uid === job.metadata.uid) === true;
-      const phase = podPhase(pod);
-      if (owned && phase !== 'Succeeded' && phase !== 'Failed') {
-        this.#store.delete('pods', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
-      }
-    }
+    const active = this.#store.page('pods', {
+      namespace: job.metadata.namespace,
+      matches: (pod) =>
+        pod.metadata.ownerReferences?.some((r) => r.uid === job.metadata.uid) === true &&
+        podPhase(pod) !== 'Succeeded' &&
+        podPhase(pod) !== 'Failed',
+    }).items;
+    for (const pod of active)
+      this.#store.delete('pods', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
   }
 
   #finish(job: KubeObject, outcome: 'Complete' | 'Failed', reason: string, message: string): void {

@@ -80,7 +80,10 @@ export class PodDriver {
 
   /** Pods of a Job (by the `job-name` label), in name order. */
   podsOfJob(namespace: string, jobName: string): KubeObject[] {
-    return this.#store.list('pods', namespace).filter((p) => p.metadata.labels?.['job-name'] === jobName);
+    return this.#store.page('pods', {
+      namespace,
+      matches: (p) => p.metadata.labels?.['job-name'] === jobName,
+    }).items;
   }
 
   /** Applies a phase and container states; returns false when the pod does not exist. */

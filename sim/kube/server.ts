@@ -4,6 +4,8 @@
  * preferring protobuf still gets JSON, as a real server does for types without protobuf).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { FaultAction, FaultVerb, Faults } from './faults.js';
 import { mergePatch, prepareForCreate, prepareForUpdate } from './registry.js';
@@ -25,6 +27,14 @@ export interface FakeApiServerOptions {
   readonly token?: string;
   /** How often open watches that asked for bookmarks get one. */
   readonly bookmarkIntervalMs?: number;
+  /** Serve HTTPS; with `clientCa`, a client certificate it signed also authenticates. */
+  readonly tls?: FakeTls;
+}
+
+export interface FakeTls {
+  readonly key: string;
+  readonly cert: string;
+  readonly clientCa?: string;
 }
 
 interface Route {
@@ -225,18 +235,33 @@ export class FakeApiServer {
   readonly #bookmarkIntervalMs: number;
   readonly #server: Server;
   readonly #counts = new Map<string, number>();
+  readonly #tls: boolean;
 
   constructor(options: FakeApiServerOptions) {
     this.#store = options.store;
     this.#faults = options.faults;
     this.#token = options.token;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
-    this.#server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) sendStatus(res, failure(500, 'InternalError', String(error)));
         else res.destroy();
       });
-    });
+    };
+    const tls = options.tls;
+    this.#tls = tls !== undefined;
+    this.#server =
+      tls === undefined
+        ? createServer(handler)
+        : createTlsServer(
+            {
+              key: tls.key,
+              cert: tls.cert,
+              ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true }),
+              rejectUnauthorized: false,
+            },
+            handler,
+          );
   }
 
   /** Binds 127.0.0.1 on a free port; resolves to the base URL. */
@@ -248,7 +273,8 @@ export class FakeApiServer {
         resolve();
       });
     });
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    const scheme = this.#tls ? 'https' : 'http';
+    return `${scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
   /** Requests served, keyed `<verb> <resource>` (e.g. `create jobs`). */
@@ -268,7 +294,8 @@ export class FakeApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (this.#token !== undefined && req.headers.authorization !== `Bearer ${this.#token}`) {
+    const certified = (req.socket as Partial<TLSSocket>).authorized === true;
+    if (this.#token !== undefined && !certified && req.headers.authorization !== `Bearer ${this.#token}`) {
       sendStatus(res, failure(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
@@ -408,25 +435,24 @@ export class FakeApiServer {
       listRv = token.rv;
       start = token.start;
     }
-    const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-    const matching = this.#store
-      .list(route.info.plural, route.namespace)
-      .filter((o) => keyOf(o) > start && selectors.labels(o.metadata.labels) && selectors.fields(o));
-    const page = limit > 0 ? matching.slice(0, limit) : matching;
-    const remaining = matching.length - page.length;
-    const last = page[page.length - 1];
+    const page = this.#store.page(route.info.plural, {
+      namespace: route.namespace,
+      after: start,
+      limit,
+      matches: (o) => selectors.labels(o.metadata.labels) && selectors.fields(o),
+    });
     const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
-    if (remaining > 0 && last !== undefined) {
-      metadata.continue = Buffer.from(JSON.stringify({ rv: listRv, start: keyOf(last) })).toString(
+    if (page.remaining > 0 && page.lastKey !== undefined) {
+      metadata.continue = Buffer.from(JSON.stringify({ rv: listRv, start: page.lastKey })).toString(
         'base64url',
       );
-      metadata.remainingItemCount = remaining;
+      metadata.remainingItemCount = page.remaining;
     }
     send(res, 200, {
       kind: `${route.info.kind}List`,
       apiVersion: route.info.apiVersion,
       metadata,
-      items: page.map(stripTypeMeta),
+      items: page.items.map(stripTypeMeta),
     });
   }
 
@@ -659,14 +685,14 @@ export class FakeApiServer {
     // The garbage collector's part: dependents of a Job go with it unless orphaned.
     const dependents =
       route.info.plural === 'jobs'
-        ? this.#store
-            .list('pods', namespace)
-            .filter(
-              (pod) => pod.metadata.ownerReferences?.some((ref) => ref.uid === current.metadata.uid) === true,
-            )
+        ? this.#store.page('pods', {
+            namespace,
+            matches: (pod) =>
+              pod.metadata.ownerReferences?.some((ref) => ref.uid === current.metadata.uid) === true,
+          }).items
         : [];
     if (policy === 'Foreground') this.#deletePods(dependents);
-    this.#store.delete(route.info.plural, namespace, name);
+    const deleted = this.#store.delete(route.info.plural, namespace, name);
     if (policy === 'Background') this.#deletePods(dependents);
     if (policy === 'Orphan') {
       for (const pod of dependents) {
@@ -676,6 +702,11 @@ export class FakeApiServer {
           );
         });
       }
+    }
+    // Like kube-apiserver: the pod registry returns the deleted pod, the others a Success Status.
+    if (route.info.plural === 'pods' && deleted.ok) {
+      send(res, 200, deleted.object);
+      return;
     }
     send(res, 200, {
       kind: 'Status',

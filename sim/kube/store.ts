@@ -136,11 +136,40 @@ export class FakeStore {
 
   /** Objects sorted by namespace/name (the order kube-apiserver lists in); all namespaces when undefined. */
   list(resource: string, namespace?: string): KubeObject[] {
+    return this.page(resource, { namespace }).items;
+  }
+
+  /**
+   * One page of matching objects after the key `after` (`namespace/name`), and how many more match.
+   * Only the returned objects are copied, so paging through thousands of objects stays cheap.
+   */
+  page(
+    resource: string,
+    query: {
+      namespace?: string | undefined;
+      after?: string;
+      limit?: number;
+      matches?: (object: KubeObject) => boolean;
+    },
+  ): { items: KubeObject[]; remaining: number; lastKey: string | undefined } {
     const bucket = this.#bucket(resource);
-    return [...bucket.keys()]
-      .filter((key) => namespace === undefined || key.startsWith(`${namespace}/`))
-      .sort()
-      .map((key) => structuredClone(bucket.get(key) as KubeObject));
+    const prefix = query.namespace === undefined ? '' : `${query.namespace}/`;
+    const after = query.after ?? '';
+    const keys = [...bucket.keys()].filter((key) => key.startsWith(prefix) && key > after).sort();
+    const items: KubeObject[] = [];
+    let remaining = 0;
+    let lastKey: string | undefined;
+    for (const key of keys) {
+      const object = bucket.get(key) as KubeObject;
+      if (query.matches !== undefined && !query.matches(object)) continue;
+      if (query.limit !== undefined && query.limit > 0 && items.length >= query.limit) {
+        remaining++;
+        continue;
+      }
+      items.push(structuredClone(object));
+      lastKey = key;
+    }
+    return { items, remaining, lastKey };
   }
 
   /**
@@ -258,9 +287,10 @@ export class FakeStore {
   #record(type: ChangeType, resource: string, object: KubeObject, previous: KubeObject | undefined): void {
     const change: Change = { resourceVersion: this.#resourceVersion, type, resource, object, previous };
     this.#history.push(change);
-    if (this.#history.length > this.#historyLimit) {
-      const dropped = this.#history.shift();
-      if (dropped) this.#compactedThrough = dropped.resourceVersion;
+    if (this.#history.length >= 2 * this.#historyLimit) {
+      // Trim in batches: shifting one element per change would make every write O(history).
+      const dropped = this.#history.splice(0, this.#history.length - this.#historyLimit);
+      this.#compactedThrough = dropped[dropped.length - 1]?.resourceVersion ?? this.#compactedThrough;
     }
     for (const listener of [...this.#listeners]) listener(change);
   }

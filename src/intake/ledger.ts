@@ -5,11 +5,10 @@
  */
 import { isTombstone, type DeletedFinalStateUnknown, type InformerHandler } from '../kube/informer.js';
 import type { Job } from '../kube/types.js';
-
-export const JOB_UUID_LABEL = 'buildkite.com/job-uuid';
+import { UUID_LABEL } from '../podspec/labels.js';
 
 export function jobUuidOf(job: Job): string | undefined {
-  return job.metadata?.labels?.[JOB_UUID_LABEL];
+  return job.metadata?.labels?.[UUID_LABEL];
 }
 
 /** A Job is finished once it has a true `Complete` or `Failed` condition. */

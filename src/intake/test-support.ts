@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import type { Job } from '../kube/types.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
-import { JOB_UUID_LABEL } from './ledger.js';
+import { UUID_LABEL } from '../podspec/labels.js';
 import type { IntakeJob } from './types.js';
 
 export const quietLogger = createLogger({ format: 'json', level: 'error', write: () => undefined });
@@ -14,7 +14,7 @@ export function testMetrics() {
 
 export function kubeJob(uuid: string, state: 'running' | 'Complete' | 'Failed' = 'running'): Job {
   return {
-    metadata: { name: `buildkite-${uuid}`, namespace: 'default', labels: { [JOB_UUID_LABEL]: uuid } },
+    metadata: { name: `buildkite-${uuid}`, namespace: 'default', labels: { [UUID_LABEL]: uuid } },
     status: state === 'running' ? { active: 1 } : { conditions: [{ type: state, status: 'True' }] },
   };
 }

@@ -114,7 +114,23 @@ describe('KubeClient against the fake API server', () => {
     expect(error(await client.jobs.get('default', 'dry')).kind).toBe('NotFound');
   });
 
+  it('retries a 429 or 5xx carrying Retry-After, as client-go does, and not one without', async () => {
+    kube.faults.inject({
+      verb: 'get',
+      times: 2,
+      action: { kind: 'status', code: 429, retryAfterSeconds: 0 },
+    });
+    kube.faults.inject({ verb: 'get', action: { kind: 'status', code: 503, retryAfterSeconds: 0 } });
+    expect(error(await client.secrets.get('default', 's')).kind).toBe('NotFound');
+    expect(kube.requestCounts()['get secrets']).toBe(4);
+    kube.faults.inject({ verb: 'get', action: { kind: 'status', code: 500 } });
+    expect(error(await client.secrets.get('default', 's')).kind).toBe('ServerError');
+    expect(kube.requestCounts()['get secrets']).toBe(5);
+  });
+
   it('maps injected 429 (with Retry-After), 403, 500 and 504 to typed errors', async () => {
+    await client.close();
+    client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000, maxRetries: 0 });
     kube.faults.inject({
       verb: 'get',
       resource: 'secrets',
@@ -183,6 +199,10 @@ describe('KubeClient against the fake API server', () => {
     );
     expect(kube.pods.podsOfJob('default', 'with-pod')).toHaveLength(0);
     expect(error(await client.pods.get('default', pod?.metadata.name ?? '')).kind).toBe('NotFound');
+    expect(error(await client.pods.delete('default', pod?.metadata.name ?? '')).kind).toBe('NotFound');
+    kube.store.create('pods', { metadata: { name: 'loose', namespace: 'default' } });
+    const deleted = value(await client.pods.delete('default', 'loose', { gracePeriodSeconds: 0 }));
+    expect(deleted).toMatchObject({ kind: 'Pod', metadata: { name: 'loose' } });
   });
 
   it('merge-patches a PodTemplate and dry-runs it', async () => {
@@ -272,5 +292,66 @@ describe('KubeClient against the fake API server', () => {
       controller.abort();
     }, 10);
     expect(error(await pending).kind).toBe('Aborted');
+  });
+
+  it('creates, reads and updates a Lease with MicroTime renewals', async () => {
+    const renewTime = new Date('2026-03-04T05:06:07.891Z');
+    const created = value(
+      await client.leases.create('default', {
+        metadata: { name: 'agent-stack-k8s' },
+        spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, renewTime },
+      }),
+    );
+    const stored = kube.store.get('leases', 'default', 'agent-stack-k8s');
+    expect((stored?.spec as { renewTime?: string } | undefined)?.renewTime).toBe(
+      '2026-03-04T05:06:07.891000Z',
+    );
+    expect(created.spec?.renewTime).toEqual(renewTime);
+    const read = value(await client.leases.get('default', 'agent-stack-k8s'));
+    const renewed = value(
+      await client.leases.update('default', {
+        ...read,
+        spec: { ...read.spec, holderIdentity: 'pod-b' },
+      }),
+    );
+    expect(renewed.spec?.holderIdentity).toBe('pod-b');
+    expect(error(await client.leases.update('default', read)).kind).toBe('Conflict');
+  });
+
+  it('lists Events for one object with a field selector', async () => {
+    kube.pods.addEvent({
+      namespace: 'default',
+      involvedObject: { kind: 'Job', name: 'j1' },
+      type: 'Warning',
+      reason: 'FailedCreate',
+      message: 'quota',
+    });
+    kube.pods.addEvent({
+      namespace: 'default',
+      involvedObject: { kind: 'Job', name: 'j2' },
+      type: 'Normal',
+      reason: 'SuccessfulCreate',
+      message: 'ok',
+    });
+    const events = value(
+      await client.events.list('default', {
+        fieldSelector: 'involvedObject.kind=Job,involvedObject.name=j1',
+      }),
+    );
+    expect(events.items.map((e) => e.reason)).toEqual(['FailedCreate']);
+    expect(events.items[0]?.lastTimestamp).toBeInstanceOf(Date);
+  });
+
+  it('sends strategic-merge patches with their content type (the fake answers 415)', async () => {
+    const failure = error(
+      await client.podTemplates.patch(
+        'default',
+        'tpl',
+        { template: {} },
+        { type: 'strategic-merge', dryRun: true },
+      ),
+    );
+    expect(failure).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+    expect(failure.message).toContain('application/strategic-merge-patch+json');
   });
 });

@@ -13,11 +13,13 @@ import {
   failed,
   networkError,
   ok,
+  parseRetryAfter,
   type KubeError,
   type KubeResult,
   type KubeStatus,
 } from './errors.js';
 import { parseKubeJson, stringifyKubeJson } from './json.js';
+import { sleep } from '../backoff.js';
 import { RateLimiter, type RateLimiterClock } from './rate-limiter.js';
 import type {
   Job,
@@ -42,6 +44,8 @@ export interface KubeClientOptions {
   readonly burst: number;
   /** Headers and body timeout for non-watch requests. */
   readonly requestTimeoutMs?: number;
+  /** Retries of a 429/5xx answer that carries Retry-After (client-go's default: 10). */
+  readonly maxRetries?: number;
   readonly userAgent?: string;
   readonly clock?: RateLimiterClock;
 }
@@ -107,6 +111,7 @@ export class KubeClient {
   readonly #server: URL;
   readonly #limiter: RateLimiter;
   readonly #requestTimeoutMs: number;
+  readonly #maxRetries: number;
   readonly #userAgent: string;
   #dispatcher: Promise<Dispatcher> | undefined;
   #closed = false;
@@ -124,6 +129,7 @@ export class KubeClient {
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#maxRetries = options.maxRetries ?? 10;
     this.#userAgent = options.userAgent ?? 'agent-stack-k8s';
     const core = '/api/v1';
     this.jobs = new NamespacedResource({
@@ -214,7 +220,30 @@ export class KubeClient {
     }
   }
 
+  /**
+   * Sends with client-go's `checkWait` retries: a 429 or 5xx that carries Retry-After is retried after
+   * that many seconds, up to `maxRetries` times (each retry takes a rate-limiter token too).
+   */
   async #send(req: KubeRequest, timeoutMs: number): Promise<KubeResult<Dispatcher.ResponseData>> {
+    for (let retry = 0; ; retry++) {
+      const sent = await this.#sendOnce(req, timeoutMs);
+      if (!sent.ok || retry >= this.#maxRetries) return sent;
+      const { statusCode, headers, body } = sent.value;
+      const retryAfter =
+        statusCode === 429 || statusCode >= 500
+          ? parseRetryAfter(headerValue(headers['retry-after']))
+          : undefined;
+      if (retryAfter === undefined) return sent;
+      await body.dump().catch(() => undefined);
+      try {
+        await sleep(retryAfter * 1000, req.signal);
+      } catch {
+        return failed(abortedError());
+      }
+    }
+  }
+
+  async #sendOnce(req: KubeRequest, timeoutMs: number): Promise<KubeResult<Dispatcher.ResponseData>> {
     if (this.#closed) return failed(networkError('Kubernetes client is closed'));
     try {
       await this.#limiter.acquire(req.signal);
@@ -257,19 +286,19 @@ export class KubeClient {
   }
 
   async #prepare(): Promise<KubeResult<{ dispatcher: Dispatcher; headers: Record<string, string> }>> {
+    let dispatcher: Dispatcher;
     try {
       this.#dispatcher ??= this.#createDispatcher();
-      const dispatcher = await this.#dispatcher;
+      dispatcher = await this.#dispatcher;
+    } catch (error) {
+      // An unreadable CA or key file is retried on the next call rather than remembered.
+      this.#dispatcher = undefined;
+      return failed(credentialError(error));
+    }
+    try {
       return ok({ dispatcher, headers: await this.#authHeaders() });
     } catch (error) {
-      // A failed dispatcher build (unreadable CA file, failing exec plugin) is retried on the next call.
-      this.#dispatcher = undefined;
-      return failed({
-        kind: 'Unauthorized',
-        code: 0,
-        reason: '',
-        message: `cannot get credentials from the kubeconfig: ${errorMessage(error)}`,
-      });
+      return failed(credentialError(error));
     }
   }
 
@@ -307,6 +336,15 @@ export class KubeClient {
     }
     return headers;
   }
+}
+
+function credentialError(error: unknown): KubeError {
+  return {
+    kind: 'Unauthorized',
+    code: 0,
+    reason: '',
+    message: `cannot get credentials from the kubeconfig: ${errorMessage(error)}`,
+  };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -156,6 +156,7 @@ export class Informer<T extends InformerObject> {
   readonly #handlers = new Set<InformerHandler<T>>();
   readonly #syncWaiters = new Set<() => void>();
   #synced = false;
+  #stopped = false;
   #controller: AbortController | undefined;
   #running: Promise<void> | undefined;
   #attempt = 0;
@@ -185,6 +186,7 @@ export class Informer<T extends InformerObject> {
 
   /** Stops watching and resolves once no request, timer or socket of this informer remains. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#controller?.abort();
     await this.#running;
     for (const wake of this.#syncWaiters) wake();
@@ -197,7 +199,7 @@ export class Informer<T extends InformerObject> {
 
   /** Resolves true when synced, false if the informer stops or the signal aborts first. */
   waitForSync(signal?: AbortSignal): Promise<boolean> {
-    if (this.#synced) return Promise.resolve(true);
+    if (this.#synced || this.#stopped || signal?.aborted === true) return Promise.resolve(this.#synced);
     return new Promise((resolve) => {
       const wake = (): void => {
         this.#syncWaiters.delete(wake);
@@ -403,7 +405,8 @@ export class Informer<T extends InformerObject> {
   }
 
   #dispatch(dispatch: Dispatch<T>): void {
-    for (const handler of this.#handlers) this.#invoke(handler, dispatch);
+    // A snapshot: a handler added from inside a handler gets the cache replay, not this event twice.
+    for (const handler of [...this.#handlers]) this.#invoke(handler, dispatch);
   }
 
   /** Calls one handler; a throw or rejection is logged and counted, never propagated. */

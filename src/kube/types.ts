@@ -1,7 +1,8 @@
 /**
  * Kubernetes objects as the plain JSON we send and receive. The @kubernetes/client-node models are
  * classes; `Plain` turns them into structural types so object literals and spreads type-check (and
- * lint) without pretending to be class instances. Timestamps stay `Date` (see json.ts).
+ * lint) without pretending to be class instances. Timestamps (MicroTime too) are plain `Date`s (see
+ * json.ts).
  */
 import type {
   CoreV1Event,
@@ -15,7 +16,7 @@ import type {
 } from '@kubernetes/client-node';
 
 export type Plain<T> = T extends Date
-  ? T
+  ? Date
   : T extends readonly (infer U)[]
     ? Plain<U>[]
     : T extends object
