@@ -6,7 +6,6 @@ import { FAILED_BEFORE_ACQUIRE, FINISHED_WITHOUT_POD, JobWatcher, stalledMessage
 import {
   counterValue,
   createJob,
-  createPod,
   jobName,
   NS,
   readJob,
