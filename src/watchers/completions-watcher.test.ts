@@ -97,6 +97,19 @@ describe('CompletionsWatcher against the fake API', () => {
     expect(await counterValue(world.metrics.completionWatcher.cleanups)).toBe(1);
   });
 
+  it('counts a pod without a job-name label as not found, without calling the API', async () => {
+    const uuid = await world.job();
+    const [before, after] = await podWith(uuid, {
+      phase: 'Running',
+      containers: { agent: { terminated: { exitCode: 0 } } },
+    });
+    const unlabelled: Pod = { ...after, metadata: { ...after.metadata, labels: {} } };
+    const gets = world.kube.requestCounts()['get jobs'] ?? 0;
+    await watcher.handler.onUpdate?.(before, unlabelled);
+    expect(world.kube.requestCounts()['get jobs'] ?? 0).toBe(gets);
+    expect(await counterValue(world.metrics.completionWatcher.cleanupErrors, { reason: 'NotFound' })).toBe(1);
+  });
+
   it('counts a failed update by its reason', async () => {
     const uuid = await world.job();
     const [before, after] = await podWith(uuid, {

@@ -50,10 +50,17 @@ export class CompletionsWatcher {
     if (!agentTerminated(pod)) return;
     const logger = this.#options.logger.child({ pod: pod.metadata?.name, jobUuid: jobUuidOf(pod) });
     logger.debug('agent finished; setting the Job deadline so remaining containers stop');
+    const jobName = pod.metadata?.labels?.[JOB_NAME_LABEL];
+    if (jobName === undefined || jobName === '') {
+      // Only the Kubernetes Job controller sets this label; without it there is no Job to update.
+      this.#options.metrics.cleanupErrors.inc({ reason: 'NotFound' });
+      logger.error(`pod has no ${JOB_NAME_LABEL} label; cannot find its Job`);
+      return;
+    }
     try {
       const updated = await setActiveDeadline(
         this.#options.kube,
-        { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.labels?.[JOB_NAME_LABEL] ?? '' },
+        { namespace: pod.metadata?.namespace ?? '', name: jobName },
         this.#options.terminationGracePeriodSeconds,
       );
       if (!updated.ok) {
