@@ -342,4 +342,43 @@ describe('JobWatcher against the simulators', () => {
     expect(loopWatcher.isIgnored(uuid)).toBe(true);
     expect(await deadlineOf(uuid)).toBe(1);
   });
+
+  it('keeps a bug in a dependency inside: handlers resolve and the loop goes on', async () => {
+    let calls = 0;
+    const broken = new JobWatcher({
+      kube: world.client,
+      source: {
+        getJobStates: () => {
+          calls++;
+          throw new Error('bug');
+        },
+        failJob: () => {
+          throw new Error('bug');
+        },
+      },
+      cancelChecker: world.checker,
+      emptyJobGracePeriodMs: GRACE_MS,
+      logger: quietLogger,
+      metrics: world.metrics.jobWatcher,
+      checkIntervalMs: 2,
+      now: () => now,
+    });
+    const uuid = await world.job();
+    await createJob(world, uuid, {
+      failed: 1,
+      conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }],
+    });
+    await expect(broken.handler.onAdd?.(await readJob(world, uuid), false)).resolves.toBeUndefined();
+    const other = await world.job();
+    await broken.handler.onAdd?.(
+      await createJob(world, other, { startTime: new Date(now - 90_000).toISOString() }),
+      false,
+    );
+    const loop = broken.start(new AbortController().signal);
+    for (let i = 0; i < 200 && calls < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    await broken.stop();
+    await loop;
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(broken.isStalling(other)).toBe(true);
+  });
 });
