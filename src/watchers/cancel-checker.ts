@@ -8,6 +8,7 @@ import { describeBuildkiteError } from '../intake/describe.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { Counter } from 'prom-client';
 import { deleteJobNow, deletePodNow, runEvery, type ObjectRef } from './kube-actions.js';
 
 /** What to delete once the job turns out cancelled: the pending pod, or the Job that has none. */
@@ -22,6 +23,8 @@ export interface CancelCheckerOptions {
   readonly intervalMs: number;
   readonly logger: Logger;
   readonly metrics: Pick<Metrics, 'jobWatcher' | 'podWatcher'>;
+  /** From `createWatcherErrors`. */
+  readonly errors: Counter<'watcher'>;
 }
 
 const DEFAULT_INTERVAL_MS = 5000;
@@ -66,7 +69,15 @@ export class CancelChecker {
 
   start(signal: AbortSignal): Promise<void> {
     const stop = AbortSignal.any([signal, this.#stopper.signal]);
-    this.#loop = runEvery(this.intervalMs, stop, () => this.checkOnce(stop), this.#options.logger);
+    this.#loop = runEvery(
+      this.intervalMs,
+      stop,
+      () => this.checkOnce(stop),
+      (error) => {
+        this.#options.errors.inc({ watcher: 'cancel_checker' });
+        this.#options.logger.error({ err: error }, 'cancel check failed');
+      },
+    );
     return this.#loop;
   }
 

@@ -24,6 +24,7 @@ describe('CompletionsWatcher against the fake API', () => {
       terminationGracePeriodSeconds: 60,
       logger: quietLogger,
       metrics: world.metrics.completionWatcher,
+      errors: world.errors,
     });
   });
 

@@ -2,6 +2,7 @@
  * Completions watcher: once the `agent` container has exited but the pod keeps running (containers
  * the agent does not manage, legacy sidecars), sets the Job's active deadline so Kubernetes stops it.
  */
+import type { Counter } from 'prom-client';
 import type { InformerHandler } from '../kube/informer.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Pod } from '../kube/types.js';
@@ -15,6 +16,8 @@ export interface CompletionsWatcherOptions {
   readonly terminationGracePeriodSeconds: number;
   readonly logger: Logger;
   readonly metrics: Metrics['completionWatcher'];
+  /** From `createWatcherErrors`. */
+  readonly errors: Counter<'watcher'>;
 }
 
 function agentTerminated(pod: Pod): boolean {
@@ -70,6 +73,7 @@ export class CompletionsWatcher {
       }
       this.#options.metrics.cleanups.inc();
     } catch (error) {
+      this.#options.errors.inc({ watcher: 'completions' });
       logger.error({ err: error }, 'completions watcher check failed');
     }
   }

@@ -57,6 +57,7 @@ describe('watchers wired to informers', () => {
       emptyJobGracePeriodMs: 30_000,
       logger: quietLogger,
       metrics: world.metrics.jobWatcher,
+      errors: world.errors,
       checkIntervalMs: 5,
     });
     podWatcher = new PodWatcher({
@@ -67,6 +68,7 @@ describe('watchers wired to informers', () => {
       podPendingTimeoutMs: 60_000,
       logger: quietLogger,
       metrics: world.metrics.podWatcher,
+      errors: world.errors,
       checkIntervalMs: 5,
     });
     jobs.addHandler(jobWatcher.handler);

@@ -32,6 +32,7 @@ describe('JobWatcher against the simulators', () => {
       emptyJobGracePeriodMs: GRACE_MS,
       logger: quietLogger,
       metrics: world.metrics.jobWatcher,
+      errors: world.errors,
       now: () => now,
     });
   });
@@ -327,6 +328,7 @@ describe('JobWatcher against the simulators', () => {
       emptyJobGracePeriodMs: GRACE_MS,
       logger: quietLogger,
       metrics: world.metrics.jobWatcher,
+      errors: world.errors,
       checkIntervalMs: 5,
       now: () => now,
     });
@@ -360,6 +362,7 @@ describe('JobWatcher against the simulators', () => {
       emptyJobGracePeriodMs: GRACE_MS,
       logger: quietLogger,
       metrics: world.metrics.jobWatcher,
+      errors: world.errors,
       checkIntervalMs: 2,
       now: () => now,
     });
@@ -380,5 +383,6 @@ describe('JobWatcher against the simulators', () => {
     await loop;
     expect(calls).toBeGreaterThanOrEqual(3);
     expect(broken.isStalling(other)).toBe(true);
+    expect(await counterValue(world.errors, { watcher: 'job' })).toBeGreaterThanOrEqual(3);
   });
 });

@@ -3,6 +3,7 @@
  * `empty-job-grace-period`, or finished without one) or when the pod died before an agent acquired
  * the job; registers podless Jobs with the cancel checker.
  */
+import type { Counter } from 'prom-client';
 import type { JobSource } from '../buildkite/job-source.js';
 import type { JobState } from '../buildkite/types.js';
 import { describeBuildkiteError } from '../intake/describe.js';
@@ -44,6 +45,8 @@ export interface JobWatcherOptions {
   readonly emptyJobGracePeriodMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics['jobWatcher'];
+  /** From `createWatcherErrors`. */
+  readonly errors: Counter<'watcher'>;
   /** Stall check period; 1 s like upstream. */
   readonly checkIntervalMs?: number;
   readonly now?: () => number;
@@ -99,7 +102,9 @@ export class JobWatcher {
       this.#options.checkIntervalMs ?? 1000,
       stop,
       () => this.checkStalled(),
-      this.#options.logger,
+      (error) => {
+        this.#bug(error, this.#options.logger);
+      },
     );
     return this.#loop;
   }
@@ -131,7 +136,7 @@ export class JobWatcher {
       else if (job.status?.startTime !== undefined) this.#stalling.set(uuid, job);
       this.#updateGauges();
     } catch (error) {
-      logger.error({ err: error }, 'job watcher check failed');
+      this.#bug(error, logger);
     }
   }
 
@@ -255,6 +260,11 @@ export class JobWatcher {
     const states = await this.#options.source.getJobStates([uuid]);
     if (!states.ok) return { ok: false, error: describeBuildkiteError(states.error) };
     return { ok: true, state: states.value.get(uuid) };
+  }
+
+  #bug(error: unknown, logger: Logger): void {
+    this.#options.errors.inc({ watcher: 'job' });
+    logger.error({ err: error }, 'job watcher check failed');
   }
 
   #removeStalling(uuid: string): void {

@@ -2,6 +2,7 @@
  * The Kubernetes reads and writes the watchers share: which Buildkite job an object belongs to,
  * whether a Job ever had a pod, forceful deletion, deadline updates and the events text.
  */
+import { Counter, type Registry } from 'prom-client';
 import { sleep } from '../backoff.js';
 import type { Logger } from '../observability/logger.js';
 import { JOB_UUID_LABEL } from '../intake/ledger.js';
@@ -107,12 +108,28 @@ export async function jobEventsText(
   return formatEvents(listed.value.items);
 }
 
-/** Runs `tick` every `intervalMs` until `signal` aborts; a failing tick is logged, never fatal. */
+/** Which watcher hit an unexpected error. */
+export type WatcherName = 'job' | 'pod' | 'completions' | 'cancel_checker';
+
+/**
+ * Counts bugs (exceptions) inside watcher handlers and periodic passes; expected failures are values
+ * and have their own upstream metrics. Not an upstream metric.
+ */
+export function createWatcherErrors(registry: Registry): Counter<'watcher'> {
+  return new Counter({
+    name: 'buildkite_watcher_errors_total',
+    help: 'Unexpected errors (bugs) caught in watcher handlers and periodic checks',
+    labelNames: ['watcher'],
+    registers: [registry],
+  });
+}
+
+/** Runs `tick` every `intervalMs` until `signal` aborts; a throwing tick is reported, never fatal. */
 export async function runEvery(
   intervalMs: number,
   signal: AbortSignal,
   tick: () => Promise<void>,
-  logger: Logger,
+  onError: (error: unknown) => void,
 ): Promise<void> {
   while (!signal.aborted) {
     try {
@@ -123,7 +140,7 @@ export async function runEvery(
     try {
       await tick();
     } catch (error) {
-      logger.error({ err: error }, 'periodic check failed');
+      onError(error);
     }
   }
 }

@@ -37,6 +37,7 @@ describe('PodWatcher against the simulators', () => {
       podPendingTimeoutMs: PENDING_MS,
       logger: quietLogger,
       metrics: world.metrics.podWatcher,
+      errors: world.errors,
       stateRetry: { baseMs: 1, maxMs: 2 },
       now: () => now,
     });
@@ -335,6 +336,7 @@ describe('PodWatcher against the simulators', () => {
       podPendingTimeoutMs: PENDING_MS,
       logger: quietLogger,
       metrics: world.metrics.podWatcher,
+      errors: world.errors,
       checkIntervalMs: 5,
       now: () => now,
     });

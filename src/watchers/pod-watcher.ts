@@ -4,6 +4,7 @@
  * `pod-pending-timeout` — deletes such pods, and registers pending pods with the cancel checker.
  */
 import type { V1ContainerStatus } from '@kubernetes/client-node';
+import type { Counter } from 'prom-client';
 import { backoffDelay, sleep, type BackoffPolicy } from '../backoff.js';
 import type { JobSource } from '../buildkite/job-source.js';
 import { isPermanentError, type ApiResult, type JobState } from '../buildkite/types.js';
@@ -71,6 +72,8 @@ export interface PodWatcherOptions {
   readonly podPendingTimeoutMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics['podWatcher'];
+  /** From `createWatcherErrors`. */
+  readonly errors: Counter<'watcher'>;
   /** Period of the image-failure and pending-timeout loops; 1 s like upstream. */
   readonly checkIntervalMs?: number;
   /** Backoff between job-state lookups for image failures. */
@@ -144,10 +147,12 @@ export class PodWatcher {
   start(signal: AbortSignal): Promise<void> {
     const stop = AbortSignal.any([signal, this.#stopper.signal]);
     const interval = this.#options.checkIntervalMs ?? 1000;
-    const { logger } = this.#options;
+    const onError = (error: unknown): void => {
+      this.#bug(error, this.#options.logger);
+    };
     this.#loops = Promise.all([
-      runEvery(interval, stop, () => this.checkImageFailures(), logger),
-      runEvery(interval, stop, () => this.checkPendingTimeouts(), logger),
+      runEvery(interval, stop, () => this.checkImageFailures(), onError),
+      runEvery(interval, stop, () => this.checkPendingTimeouts(), onError),
     ]);
     return this.#loops.then(() => undefined);
   }
@@ -189,7 +194,7 @@ export class PodWatcher {
       }
       this.#updateGauges();
     } catch (error) {
-      logger.error({ err: error }, 'pod watcher check failed');
+      this.#bug(error, logger);
     }
   }
 
@@ -391,6 +396,11 @@ export class PodWatcher {
     }
     this.#options.metrics.podsForcefullyDeleted.inc({ delete_reason: reason });
     return true;
+  }
+
+  #bug(error: unknown, logger: Logger): void {
+    this.#options.errors.inc({ watcher: 'pod' });
+    logger.error({ err: error }, 'pod watcher check failed');
   }
 
   #ignore(uuid: string): void {

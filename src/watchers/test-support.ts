@@ -7,6 +7,7 @@ import { quietLogger, testMetrics } from '../intake/test-support.js';
 import { KubeClient } from '../kube/client.js';
 import type { Job, Pod } from '../kube/types.js';
 import { CancelChecker } from './cancel-checker.js';
+import { createWatcherErrors } from './kube-actions.js';
 
 const TOKEN = 'bkct_watchers';
 export const NS = 'default';
@@ -18,6 +19,8 @@ export interface WatcherWorld {
   readonly client: KubeClient;
   readonly metrics: ReturnType<typeof testMetrics>;
   readonly checker: CancelChecker;
+  /** `buildkite_watcher_errors_total` on the world's registry. */
+  readonly errors: ReturnType<typeof createWatcherErrors>;
   /** A Buildkite job in `state` (created scheduled, reserved by our stack when asked). */
   job(state?: 'scheduled' | 'reserved'): Promise<string>;
   close(): Promise<void>;
@@ -41,7 +44,15 @@ export async function startWorld(options: { jobController?: boolean } = {}): Pro
   if (!registered.ok) throw new Error(registered.error.message);
   const client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000 });
   const metrics = testMetrics();
-  const checker = new CancelChecker({ source, kube: client, intervalMs: 5, logger: quietLogger, metrics });
+  const errors = createWatcherErrors(metrics.registry);
+  const checker = new CancelChecker({
+    source,
+    kube: client,
+    intervalMs: 5,
+    logger: quietLogger,
+    metrics,
+    errors,
+  });
   return {
     sim,
     kube,
@@ -49,6 +60,7 @@ export async function startWorld(options: { jobController?: boolean } = {}): Pro
     client,
     metrics,
     checker,
+    errors,
     async job(state = 'reserved') {
       const job = sim.createJob({ queue: 'k8s', command: 'true' });
       if (state === 'reserved') {
