@@ -102,6 +102,16 @@ describe('CancelChecker against the simulators', () => {
     expect(await world.metrics.podWatcher.jobCancelCheckers.get()).toMatchObject({ values: [{ value: 3 }] });
   });
 
+  it('prefers a pod target: a pod replaces a Job registration, a Job never replaces a pod', () => {
+    const uuid = '00000000-0000-4000-8000-000000000001';
+    world.checker.addJob(uuid, { namespace: NS, name: 'job' });
+    world.checker.addPod(uuid, { namespace: NS, name: 'pod' });
+    world.checker.addJob(uuid, { namespace: NS, name: 'job' });
+    expect(world.checker.target(uuid)).toEqual({ kind: 'pod', namespace: NS, name: 'pod' });
+    world.checker.stopChecking(uuid);
+    expect(world.checker.size).toBe(0);
+  });
+
   it('makes no call with nothing registered', async () => {
     await world.checker.checkOnce();
     expect(world.sim.requestCounts()['batch-load-job-states'] ?? 0).toBe(0);

@@ -141,6 +141,22 @@ describe('PodWatcher against the simulators', () => {
     ).toBe(1);
   });
 
+  for (const reason of ['CreateContainerConfigError', 'ErrImageNeverPull', 'CreateContainerError'] as const) {
+    it(`fails a system container stuck in ${reason} after the grace period`, async () => {
+      const uuid = await world.job();
+      const pod = await createPod(world, uuid, { containers: [{ name: 'checkout', image: 'alpine/git' }] });
+      const failing = await update(pod, {
+        phase: 'Pending',
+        containers: { checkout: { waiting: { reason, message: 'secret "creds" not found' } } },
+      });
+      now = Date.parse(String(failing.status?.startTime?.toISOString())) + GRACE_MS;
+      await watcher.checkImageFailures();
+      expect(world.sim.job(uuid)?.detail).toContain(
+        `│ checkout  │ "alpine/git" │ ${reason} │ secret "creds" not found │`,
+      );
+    });
+  }
+
   it('fails at once on an invalid image name, even in a non-system container', async () => {
     const uuid = await world.job('scheduled');
     const pod = await createPod(world, uuid, SHAPE);
