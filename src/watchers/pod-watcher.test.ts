@@ -336,6 +336,17 @@ describe('PodWatcher against the simulators', () => {
     expect(watcher.isWatchingForImageFailure(uuid)).toBe(false);
   });
 
+  it('cleans up after a deletion found on relist (tombstone)', async () => {
+    const uuid = await world.job();
+    const pod = await createPod(world, uuid, SHAPE);
+    await watcher.handler.onAdd?.(pod, false);
+    expect(world.checker.size).toBe(1);
+    await watcher.handler.onDelete?.({ kind: 'DeletedFinalStateUnknown', key: `${NS}/x`, object: pod });
+    expect(world.checker.size).toBe(0);
+    expect(watcher.isWatchingForPendingTimeout(uuid)).toBe(false);
+    expect(watcher.isWatchingForImageFailure(uuid)).toBe(false);
+  });
+
   it('logs and skips a pod without a job UUID label', async () => {
     const pod = await createPod(world, await world.job(), SHAPE);
     const unlabelled: Pod = { ...pod, metadata: { ...pod.metadata, labels: {} } };
