@@ -150,7 +150,14 @@ export class FakeJobController {
         // Real Job pods: `<job>-<5 chars>`, the prefix cut so the name fits in 63 characters.
         name: `${`${name}-`.slice(0, 58)}${randomSuffix()}`,
         namespace: job.metadata.namespace ?? 'default',
-        labels: { ...spec.template?.metadata?.labels },
+        // kube-apiserver adds these to every Job's pod template; the completions watcher finds Jobs by them.
+        labels: {
+          ...spec.template?.metadata?.labels,
+          'batch.kubernetes.io/controller-uid': job.metadata.uid ?? '',
+          'batch.kubernetes.io/job-name': name,
+          'controller-uid': job.metadata.uid ?? '',
+          'job-name': name,
+        },
         ...(spec.template?.metadata?.annotations
           ? { annotations: { ...spec.template.metadata.annotations } }
           : {}),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Deduper } from './deduper.js';
 import { JobLedger } from './ledger.js';
-import { intakeJob, kubeJob, testMetrics } from './test-support.js';
+import { intakeJob, kubeJob, nameOf, testMetrics } from './test-support.js';
 import type { DispatchOutcome } from './types.js';
 
 describe('Deduper', () => {
@@ -13,7 +13,7 @@ describe('Deduper', () => {
       ledger,
       metrics: testMetrics().deduper,
       dispatch: (job) => {
-        calls.push(job.id);
+        calls.push(nameOf(job.id));
         return Promise.resolve({ kind: 'created' });
       },
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobLedger, isJobFinished } from './ledger.js';
-import { kubeJob } from './test-support.js';
+import { kubeJob, uuidOf } from './test-support.js';
 
 describe('JobLedger', () => {
   it('counts unfinished Jobs and reports freed slots', async () => {
@@ -10,16 +10,16 @@ describe('JobLedger', () => {
     await ledger.handler.onAdd?.(kubeJob('a'), true);
     await ledger.handler.onAdd?.(kubeJob('b', 'Complete'), true);
     expect(ledger.unfinishedCount).toBe(1);
-    expect(ledger.has('b')).toBe(true);
+    expect(ledger.has(uuidOf('b'))).toBe(true);
     await ledger.handler.onUpdate?.(kubeJob('a'), kubeJob('a', 'Failed'));
     expect(ledger.unfinishedCount).toBe(0);
     await ledger.handler.onDelete?.(kubeJob('b', 'Complete'));
-    expect(ledger.has('b')).toBe(false);
+    expect(ledger.has(uuidOf('b'))).toBe(false);
     expect(changes).toEqual([
-      { uuid: 'a', freedSlot: false },
-      { uuid: 'b', freedSlot: false },
-      { uuid: 'a', freedSlot: true },
-      { uuid: 'b', freedSlot: false },
+      { uuid: uuidOf('a'), freedSlot: false },
+      { uuid: uuidOf('b'), freedSlot: false },
+      { uuid: uuidOf('a'), freedSlot: true },
+      { uuid: uuidOf('b'), freedSlot: false },
     ]);
   });
 
@@ -30,7 +30,7 @@ describe('JobLedger', () => {
     await ledger.handler.onDelete?.(kubeJob('a'));
     await ledger.handler.onDelete?.({
       kind: 'DeletedFinalStateUnknown',
-      key: 'default/buildkite-b',
+      key: `default/buildkite-${uuidOf('b')}`,
       object: kubeJob('b'),
     });
     expect(ledger.unfinishedCount).toBe(0);

@@ -5,11 +5,7 @@
  */
 import { isTombstone, type DeletedFinalStateUnknown, type InformerHandler } from '../kube/informer.js';
 import type { Job } from '../kube/types.js';
-import { UUID_LABEL } from '../podspec/labels.js';
-
-export function jobUuidOf(job: Job): string | undefined {
-  return job.metadata?.labels?.[UUID_LABEL];
-}
+import { jobUuidOf } from '../podspec/labels.js';
 
 /** A Job is finished once it has a true `Complete` or `Failed` condition. */
 export function isJobFinished(job: Job): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobLedger } from './ledger.js';
 import { Limiter, type LimiterOptions } from './limiter.js';
-import { intakeJob, kubeJob, quietLogger, testMetrics } from './test-support.js';
+import { intakeJob, kubeJob, nameOf, quietLogger, testMetrics } from './test-support.js';
 import type { DispatchOutcome, IntakeJob } from './types.js';
 
 /** A dispatch whose creations the test completes by hand, like a Kubernetes API that answers later. */
@@ -17,8 +17,8 @@ function controlledDispatch(ledger: JobLedger) {
     },
     dispatch: (job: IntakeJob) =>
       new Promise<DispatchOutcome>((resolve) => {
-        started.push(job.id);
-        pending.set(job.id, resolve);
+        started.push(nameOf(job.id));
+        pending.set(nameOf(job.id), resolve);
         maxObserved = Math.max(maxObserved, ledger.unfinishedCount + pending.size);
       }),
     /** The API answers "created" and the informer then shows the Job. */
@@ -57,7 +57,7 @@ describe('Limiter', () => {
       ledger,
       concurrency: 1,
       dispatch: (job) => {
-        order.push(job.id);
+        order.push(nameOf(job.id));
         return Promise.resolve({ kind: 'created' });
       },
     });
@@ -205,8 +205,10 @@ describe('Limiter', () => {
       ledger,
       concurrency: 1,
       dispatch: (job) => {
-        seen.push(job.id);
-        return job.id === 'bad' ? Promise.reject(new Error('bug')) : Promise.resolve({ kind: 'created' });
+        seen.push(nameOf(job.id));
+        return nameOf(job.id) === 'bad'
+          ? Promise.reject(new Error('bug'))
+          : Promise.resolve({ kind: 'created' });
       },
     });
     subject.handle([intakeJob('bad', 1), intakeJob('good')]);

@@ -2,10 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
 import { StacksJobSource } from '../buildkite/stacks/client.js';
 import { Reserver } from './reserver.js';
-import { intakeJob, quietLogger } from './test-support.js';
+import { quietLogger } from './test-support.js';
 import type { IntakeJob } from './types.js';
 
 const TOKEN = 'bkct_reserver';
+const listed = (id: string): IntakeJob => ({ id, priority: 0, agentQueryRules: [], queriedAt: 0 });
 
 describe('Reserver against the Buildkite simulator', () => {
   let sim: BuildkiteSim;
@@ -52,7 +53,7 @@ describe('Reserver against the Buildkite simulator', () => {
       next: (jobs) => forwarded.push([...jobs]),
       logger: quietLogger,
     });
-    expect(await reserver.handle([intakeJob(c), intakeJob(a), intakeJob(b)])).toBe(true);
+    expect(await reserver.handle([listed(c), listed(a), listed(b)])).toBe(true);
     expect(forwarded.map((jobs) => jobs.map((job) => job.id))).toEqual([[c, a]]);
     expect(sim.job(a)?.state).toBe('reserved');
   });
@@ -68,7 +69,7 @@ describe('Reserver against the Buildkite simulator', () => {
       next: (jobs) => forwarded.push([...jobs]),
       logger: quietLogger,
     });
-    expect(await reserver.handle([intakeJob(id)])).toBe(false);
+    expect(await reserver.handle([listed(id)])).toBe(false);
     expect(forwarded).toEqual([]);
   });
 

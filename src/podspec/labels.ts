@@ -1,10 +1,19 @@
 /** Agent tags from query rules, and the Job's labels and annotations (upstream §2.10 order). */
+import type { ObjectMeta } from '../kube/types.js';
 import { VERSION } from '../version.js';
 import { isLabelValue, isQualifiedName } from './validate.js';
 
 export const UUID_LABEL = 'buildkite.com/job-uuid';
 export const CONTROLLER_ID_LABEL = 'buildkite.com/controller-id';
 const TAG_LABEL_PREFIX = 'tag.buildkite.com/';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The Buildkite job UUID from the object's label, or undefined when missing or not a UUID. */
+export function jobUuidOf(object: { metadata?: ObjectMeta }): string | undefined {
+  const value = object.metadata?.labels?.[UUID_LABEL];
+  return value !== undefined && UUID_PATTERN.test(value) ? value.toLowerCase() : undefined;
+}
 
 /**
  * `k=v` rules as a map (split at the first `=`, rules without `=` skipped, later duplicates win but keep

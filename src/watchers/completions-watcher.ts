@@ -8,7 +8,8 @@ import type { KubeClient } from '../kube/client.js';
 import type { Pod } from '../kube/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { JOB_NAME_LABEL, jobUuidOf, setActiveDeadline } from './kube-actions.js';
+import { JOB_NAME_LABEL, setActiveDeadline } from './kube-actions.js';
+import { jobUuidOf } from '../podspec/labels.js';
 
 export interface CompletionsWatcherOptions {
   readonly kube: KubeClient;

@@ -4,7 +4,7 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JOB_UUID_LABEL } from '../intake/ledger.js';
+import { UUID_LABEL } from '../podspec/labels.js';
 import { quietLogger } from '../intake/test-support.js';
 import { createInformerMetrics, Informer } from '../kube/informer.js';
 import { projectJob, projectPod } from '../kube/projection.js';
@@ -37,7 +37,7 @@ describe('watchers wired to informers', () => {
     world = await startWorld({ jobController: true });
     stop = new AbortController();
     const metrics = createInformerMetrics(new Registry());
-    const common = { namespace: NS, labelSelector: JOB_UUID_LABEL, logger: quietLogger, metrics };
+    const common = { namespace: NS, labelSelector: UUID_LABEL, logger: quietLogger, metrics };
     const jobs = new Informer<Job>({
       ...common,
       resource: 'jobs',
@@ -89,9 +89,9 @@ describe('watchers wired to informers', () => {
 
   /** A Job as the scheduler makes it: backoffLimit 0, labels on the pod template. */
   function createKubeJob(uuid: string, image = 'buildkite/agent:3'): void {
-    const labels = { [JOB_UUID_LABEL]: uuid, 'job-name': jobName(uuid) };
+    const labels = { [UUID_LABEL]: uuid, 'job-name': jobName(uuid) };
     const created = world.kube.store.create('jobs', {
-      metadata: { name: jobName(uuid), namespace: NS, labels: { [JOB_UUID_LABEL]: uuid } },
+      metadata: { name: jobName(uuid), namespace: NS, labels: { [UUID_LABEL]: uuid } },
       spec: {
         backoffLimit: 0,
         activeDeadlineSeconds: 3600,

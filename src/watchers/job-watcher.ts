@@ -15,7 +15,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { CancelChecker } from './cancel-checker.js';
 import { humanDuration, millisOf } from './format.js';
-import { hasPod, jobEventsText, jobUuidOf, refOf, runEvery, setActiveDeadline } from './kube-actions.js';
+import { hasPod, jobEventsText, refOf, runEvery, setActiveDeadline } from './kube-actions.js';
+import { jobUuidOf } from '../podspec/labels.js';
 
 export const FINISHED_WITHOUT_POD = 'The Kubernetes job ended without starting a pod.\n';
 export const FAILED_BEFORE_ACQUIRE =

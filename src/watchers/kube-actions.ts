@@ -5,7 +5,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { sleep } from '../backoff.js';
 import type { Logger } from '../observability/logger.js';
-import { JOB_UUID_LABEL } from '../intake/ledger.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeError, KubeResult } from '../kube/errors.js';
 import type { Job, ObjectMeta } from '../kube/types.js';
@@ -13,14 +12,6 @@ import { formatEvents } from './format.js';
 
 /** Set by the Kubernetes Job controller on the pods of a Job. */
 export const JOB_NAME_LABEL = 'job-name';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The Buildkite job UUID from the object's label, or undefined when missing or not a UUID. */
-export function jobUuidOf(object: { metadata?: ObjectMeta }): string | undefined {
-  const value = object.metadata?.labels?.[JOB_UUID_LABEL];
-  return value !== undefined && UUID.test(value) ? value.toLowerCase() : undefined;
-}
 
 /**
  * Whether the Job controller has ever seen a pod of this Job, in any stage: active, terminating,

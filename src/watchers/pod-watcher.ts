@@ -24,7 +24,8 @@ import {
   type TerminatedInitContainer,
   type WaitingContainer,
 } from './format.js';
-import { deletePodNow, jobUuidOf, refOf, runEvery } from './kube-actions.js';
+import { deletePodNow, refOf, runEvery } from './kube-actions.js';
+import { jobUuidOf } from '../podspec/labels.js';
 
 type ContainerStatus = Plain<V1ContainerStatus>;
 

@@ -2,7 +2,7 @@
 import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
 import { startFakeKube, type FakeKube } from '../../sim/kube/index.js';
 import { StacksJobSource } from '../buildkite/stacks/client.js';
-import { JOB_UUID_LABEL } from '../intake/ledger.js';
+import { UUID_LABEL } from '../podspec/labels.js';
 import { quietLogger, testMetrics } from '../intake/test-support.js';
 import { KubeClient } from '../kube/client.js';
 import type { Job, Pod } from '../kube/types.js';
@@ -90,7 +90,7 @@ export async function createJob(
   status: Record<string, unknown>,
 ): Promise<Job> {
   const created = world.kube.store.create('jobs', {
-    metadata: { name: jobName(uuid), namespace: NS, labels: { [JOB_UUID_LABEL]: uuid } },
+    metadata: { name: jobName(uuid), namespace: NS, labels: { [UUID_LABEL]: uuid } },
     spec: { template: {}, activeDeadlineSeconds: 3600 },
     status,
   });
@@ -116,7 +116,7 @@ export async function createPod(world: WatcherWorld, uuid: string, shape: PodSha
     metadata: {
       name,
       namespace: NS,
-      labels: { [JOB_UUID_LABEL]: uuid, 'job-name': jobName(uuid) },
+      labels: { [UUID_LABEL]: uuid, 'job-name': jobName(uuid) },
     },
     spec: {
       initContainers: shape.initContainers ?? [],
