@@ -23,9 +23,14 @@ import { projectJob, projectPod } from './kube/projection.js';
 import { watchLabelSelector } from './kube/scope.js';
 import type { Job, Pod } from './kube/types.js';
 import type { Logger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 import { operationsRoutes, profilerRoutes, serve, type RunningServer } from './observability/server.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { CancelChecker } from './watchers/cancel-checker.js';
+import { CompletionsWatcher } from './watchers/completions-watcher.js';
+import { JobWatcher } from './watchers/job-watcher.js';
+import { createWatcherErrors } from './watchers/kube-actions.js';
+import { PodWatcher } from './watchers/pod-watcher.js';
 
 export const DEFAULT_AGENT_ENDPOINT = 'https://agent.buildkite.com/v3';
 const DEFAULT_STACK_KEY = 'agent-stack-k8s';
@@ -131,6 +136,19 @@ export async function runController(options: ControllerOptions): Promise<Control
       return signal.aborted ? { code: 0 } : fail('the Kubernetes informers stopped before they synced');
     }
 
+    startWatchers({
+      config,
+      kube,
+      source: source.source,
+      jobs,
+      pods,
+      registry,
+      metrics,
+      logger,
+      signal,
+      closers,
+    });
+
     const scheduler = new Scheduler({
       config,
       source: source.source,
@@ -192,6 +210,68 @@ export async function runController(options: ControllerOptions): Promise<Control
     return { code: 0 };
   } finally {
     await closeAll();
+  }
+}
+
+/** The watchers that fail, clean up and cancel what the job flow started (upstream §1.1 step 9 order). */
+function startWatchers(options: {
+  config: Config;
+  kube: KubeClient;
+  source: JobSource;
+  jobs: Informer<Job>;
+  pods: Informer<Pod>;
+  registry: Registry;
+  metrics: Metrics;
+  logger: Logger;
+  signal: AbortSignal;
+  closers: (() => Promise<void> | void)[];
+}): void {
+  const { config, kube, source, jobs, pods, metrics, logger, signal } = options;
+  const errors = createWatcherErrors(options.registry);
+  if (config['enable-completion-watcher']) {
+    const completions = new CompletionsWatcher({
+      kube,
+      terminationGracePeriodSeconds: config['default-termination-grace-period-seconds'],
+      logger: logger.child({ component: 'completion-watcher' }),
+      metrics: metrics.completionWatcher,
+      errors,
+    });
+    pods.addHandler(completions.handler);
+  }
+  const cancelChecker = new CancelChecker({
+    source,
+    kube,
+    intervalMs: config['job-cancel-checker-poll-interval'],
+    logger: logger.child({ component: 'cancel-checker' }),
+    metrics,
+    errors,
+  });
+  const jobWatcher = new JobWatcher({
+    kube,
+    source,
+    cancelChecker,
+    emptyJobGracePeriodMs: config['empty-job-grace-period'],
+    logger: logger.child({ component: 'job-watcher' }),
+    metrics: metrics.jobWatcher,
+    errors,
+  });
+  jobs.addHandler(jobWatcher.handler);
+  const podWatcher = new PodWatcher({
+    kube,
+    source,
+    cancelChecker,
+    imagePullBackOffGracePeriodMs: config['image-pull-backoff-grace-period'],
+    podPendingTimeoutMs: config['pod-pending-timeout'],
+    logger: logger.child({ component: 'pod-watcher' }),
+    metrics: metrics.podWatcher,
+    errors,
+  });
+  pods.addHandler(podWatcher.handler);
+  for (const loop of [jobWatcher, podWatcher, cancelChecker]) {
+    loop.start(signal).catch((error: unknown) => {
+      logger.error({ err: error }, 'a watcher loop stopped unexpectedly');
+    });
+    options.closers.push(() => loop.stop());
   }
 }
 
