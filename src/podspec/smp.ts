@@ -6,7 +6,7 @@
  * List order follows Go exactly: matched elements merge in place, new ones are appended, then patch elements
  * (in patch order) are interleaved with server-only elements (in original order) by `normalizeElementOrder`.
  *
- * Differences from calling the Go function on raw JSON are listed in docs/compatibility/smp.md. In short: the
+ * Differences from calling the Go function on raw JSON are listed in docs/compatibility.md ("Strategic merge patch"). In short: the
  * result is what the API server would persist, so `$`-directive keys and null fields left behind by Go's
  * merge are removed from the result instead of being dropped later by a struct decode.
  */
