@@ -1,6 +1,6 @@
 /**
- * Finds the Kubernetes credentials the way kubectl and client-go do: `KUBECONFIG`, else
- * `~/.kube/config`, else the in-cluster service account. Unlike client-node's `loadFromDefault`, it
+ * Finds the Kubernetes credentials in upstream's order (controller-runtime's `GetConfig`): `KUBECONFIG`,
+ * else the in-cluster service account, else `~/.kube/config`. Unlike client-node's `loadFromDefault`, it
  * never falls back to an unauthenticated `localhost:8080`: with nothing found it says so.
  */
 import { existsSync } from 'node:fs';
@@ -21,10 +21,10 @@ export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>
       const first = fromEnv.split(':').find((file) => existsSync(file));
       if (first === undefined) return { ok: false, reason: `KUBECONFIG names no existing file: ${fromEnv}` };
       kubeConfig.loadFromFile(first);
-    } else if (existsSync(defaultFile)) {
-      kubeConfig.loadFromFile(defaultFile);
     } else if (env.KUBERNETES_SERVICE_HOST !== undefined) {
       kubeConfig.loadFromCluster();
+    } else if (existsSync(defaultFile)) {
+      kubeConfig.loadFromFile(defaultFile);
     } else {
       return {
         ok: false,
