@@ -29,7 +29,6 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { CancelChecker } from './watchers/cancel-checker.js';
 import { CompletionsWatcher } from './watchers/completions-watcher.js';
 import { JobWatcher } from './watchers/job-watcher.js';
-import { createWatcherErrors } from './watchers/kube-actions.js';
 import { PodWatcher } from './watchers/pod-watcher.js';
 
 export const DEFAULT_AGENT_ENDPOINT = 'https://agent.buildkite.com/v3';
@@ -142,7 +141,6 @@ export async function runController(options: ControllerOptions): Promise<Control
       source: source.source,
       jobs,
       pods,
-      registry,
       metrics,
       logger,
       signal,
@@ -220,14 +218,13 @@ function startWatchers(options: {
   source: JobSource;
   jobs: Informer<Job>;
   pods: Informer<Pod>;
-  registry: Registry;
   metrics: Metrics;
   logger: Logger;
   signal: AbortSignal;
   closers: (() => Promise<void> | void)[];
 }): void {
   const { config, kube, source, jobs, pods, metrics, logger, signal } = options;
-  const errors = createWatcherErrors(options.registry);
+  const errors = metrics.watcherErrors;
   if (config['enable-completion-watcher']) {
     const completions = new CompletionsWatcher({
       kube,

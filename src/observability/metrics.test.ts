@@ -76,11 +76,11 @@ const UPSTREAM_NAMES = [
 ];
 
 describe('createMetrics', () => {
-  it('registers every upstream metric name and nothing else of ours', async () => {
+  it('registers every upstream metric name, plus our watcher error counter', async () => {
     const registry = new Registry();
     createMetrics(registry, { defaultMetrics: false });
     const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
-    expect([...names].sort()).toEqual([...UPSTREAM_NAMES].sort());
+    expect([...names].sort()).toEqual([...UPSTREAM_NAMES, 'buildkite_watcher_errors_total'].sort());
   });
 
   it('exposes labelled counters in the text format', async () => {

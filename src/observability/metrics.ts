@@ -194,6 +194,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
         ['reason'],
       ),
     },
+    /** Not upstream's: bugs (exceptions) caught in watcher handlers and periodic passes. */
+    watcherErrors: counter(
+      'buildkite_watcher_errors_total',
+      'Unexpected errors (bugs) caught in watcher handlers and periodic checks',
+      ['watcher'],
+    ),
     podWatcher: {
       jobCancelCheckers: gauge(
         'buildkite_pod_watcher_num_job_cancel_checkers',

@@ -23,7 +23,7 @@ export interface CancelCheckerOptions {
   readonly intervalMs: number;
   readonly logger: Logger;
   readonly metrics: Pick<Metrics, 'jobWatcher' | 'podWatcher'>;
-  /** From `createWatcherErrors`. */
+  /** `Metrics['watcherErrors']`: bugs caught in handlers and passes. */
   readonly errors: Counter<'watcher'>;
 }
 

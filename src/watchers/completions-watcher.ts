@@ -17,7 +17,7 @@ export interface CompletionsWatcherOptions {
   readonly terminationGracePeriodSeconds: number;
   readonly logger: Logger;
   readonly metrics: Metrics['completionWatcher'];
-  /** From `createWatcherErrors`. */
+  /** `Metrics['watcherErrors']`: bugs caught in handlers and passes. */
   readonly errors: Counter<'watcher'>;
 }
 

@@ -46,7 +46,7 @@ export interface JobWatcherOptions {
   readonly emptyJobGracePeriodMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics['jobWatcher'];
-  /** From `createWatcherErrors`. */
+  /** `Metrics['watcherErrors']`: bugs caught in handlers and passes. */
   readonly errors: Counter<'watcher'>;
   /** Stall check period; 1 s like upstream. */
   readonly checkIntervalMs?: number;

@@ -2,7 +2,6 @@
  * The Kubernetes reads and writes the watchers share: which Buildkite job an object belongs to,
  * whether a Job ever had a pod, forceful deletion, deadline updates and the events text.
  */
-import { Counter, type Registry } from 'prom-client';
 import { sleep } from '../backoff.js';
 import type { Logger } from '../observability/logger.js';
 import type { KubeClient } from '../kube/client.js';
@@ -101,19 +100,6 @@ export async function jobEventsText(
 
 /** Which watcher hit an unexpected error. */
 export type WatcherName = 'job' | 'pod' | 'completions' | 'cancel_checker';
-
-/**
- * Counts bugs (exceptions) inside watcher handlers and periodic passes; expected failures are values
- * and have their own upstream metrics. Not an upstream metric.
- */
-export function createWatcherErrors(registry: Registry): Counter<'watcher'> {
-  return new Counter({
-    name: 'buildkite_watcher_errors_total',
-    help: 'Unexpected errors (bugs) caught in watcher handlers and periodic checks',
-    labelNames: ['watcher'],
-    registers: [registry],
-  });
-}
 
 /** Runs `tick` every `intervalMs` until `signal` aborts; a throwing tick is reported, never fatal. */
 export async function runEvery(

@@ -73,7 +73,7 @@ export interface PodWatcherOptions {
   readonly podPendingTimeoutMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics['podWatcher'];
-  /** From `createWatcherErrors`. */
+  /** `Metrics['watcherErrors']`: bugs caught in handlers and passes. */
   readonly errors: Counter<'watcher'>;
   /** Period of the image-failure and pending-timeout loops; 1 s like upstream. */
   readonly checkIntervalMs?: number;

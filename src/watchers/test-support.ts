@@ -7,7 +7,6 @@ import { quietLogger, testMetrics } from '../intake/test-support.js';
 import { KubeClient } from '../kube/client.js';
 import type { Job, Pod } from '../kube/types.js';
 import { CancelChecker } from './cancel-checker.js';
-import { createWatcherErrors } from './kube-actions.js';
 
 const TOKEN = 'bkct_watchers';
 export const NS = 'default';
@@ -20,7 +19,7 @@ export interface WatcherWorld {
   readonly metrics: ReturnType<typeof testMetrics>;
   readonly checker: CancelChecker;
   /** `buildkite_watcher_errors_total` on the world's registry. */
-  readonly errors: ReturnType<typeof createWatcherErrors>;
+  readonly errors: ReturnType<typeof testMetrics>['watcherErrors'];
   /** A Buildkite job in `state` (created scheduled, reserved by our stack when asked). */
   job(state?: 'scheduled' | 'reserved'): Promise<string>;
   close(): Promise<void>;
@@ -44,7 +43,7 @@ export async function startWorld(options: { jobController?: boolean } = {}): Pro
   if (!registered.ok) throw new Error(registered.error.message);
   const client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000 });
   const metrics = testMetrics();
-  const errors = createWatcherErrors(metrics.registry);
+  const errors = metrics.watcherErrors;
   const checker = new CancelChecker({
     source,
     kube: client,
