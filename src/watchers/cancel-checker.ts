@@ -107,7 +107,7 @@ export class CancelChecker {
   }
 
   async #handle(uuid: string, state: JobState, target: CancelTarget): Promise<void> {
-    const logger = this.#options.logger.child({ jobUuid: uuid, jobState: state });
+    const logger = this.#options.logger.child({ 'job-uuid': uuid, jobState: state });
     switch (state) {
       case 'canceled':
       case 'canceling': {

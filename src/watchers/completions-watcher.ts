@@ -52,7 +52,7 @@ export class CompletionsWatcher {
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed' || phase === 'Unknown') return;
     if (!agentTerminated(pod)) return;
-    const logger = this.#options.logger.child({ pod: pod.metadata?.name, jobUuid: jobUuidOf(pod) });
+    const logger = this.#options.logger.child({ pod: pod.metadata?.name, 'job-uuid': jobUuidOf(pod) });
     logger.debug('agent finished; setting the Job deadline so remaining containers stop');
     const jobName = pod.metadata?.labels?.[JOB_NAME_LABEL];
     if (jobName === undefined || jobName === '') {

@@ -179,7 +179,7 @@ export class JobWatcher {
     );
     const stalled: [string, Job][] = [];
     for (const [uuid, job] of candidates) {
-      const logger = this.#options.logger.child({ job: job.metadata?.name, jobUuid: uuid });
+      const logger = this.#options.logger.child({ job: job.metadata?.name, 'job-uuid': uuid });
       const verdict = await this.#confirmStalled(uuid, job, logger);
       if (verdict === 'retry') continue;
       if (verdict !== 'stalled') {
@@ -228,7 +228,7 @@ export class JobWatcher {
   }
 
   async #cleanupStalled(uuid: string, job: Job): Promise<void> {
-    const logger = this.#options.logger.child({ job: job.metadata?.name, jobUuid: uuid });
+    const logger = this.#options.logger.child({ job: job.metadata?.name, 'job-uuid': uuid });
     const stalledMs = this.#now() - millisOf(job.status?.startTime);
     // The zombie Job is reaped even when failing the Buildkite job fails (e.g. it already finished).
     await this.#fail(uuid, job, stalledMessage(stalledMs), logger);

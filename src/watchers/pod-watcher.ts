@@ -272,7 +272,7 @@ export class PodWatcher {
   }
 
   async #failForImageFailure(uuid: string, pod: Pod, statuses: ContainerStatus[]): Promise<void> {
-    const logger = this.#options.logger.child({ pod: pod.metadata?.name, jobUuid: uuid });
+    const logger = this.#options.logger.child({ pod: pod.metadata?.name, 'job-uuid': uuid });
     const state = await this.#jobStateWithRetry(uuid);
     if (!state.ok) {
       // Re-watched only when a new pod event arrives.
@@ -365,7 +365,7 @@ export class PodWatcher {
   }
 
   async #failForPendingTimeout(uuid: string, pod: Pod): Promise<void> {
-    const logger = this.#options.logger.child({ pod: pod.metadata?.name, jobUuid: uuid });
+    const logger = this.#options.logger.child({ pod: pod.metadata?.name, 'job-uuid': uuid });
     logger.info('pod has been pending too long; failing the job');
     const pendingMs = this.#now() - millisOf(pod.metadata?.creationTimestamp);
     const conditions = (pod.status?.conditions ?? []).map((c) => ({
