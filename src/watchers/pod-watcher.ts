@@ -164,9 +164,9 @@ export class PodWatcher {
   }
 
   async #runChecks(pod: Pod): Promise<void> {
-    const logger = this.#options.logger.child({ pod: pod.metadata?.name });
+    const uuid = jobUuidOf(pod);
+    const logger = this.#options.logger.child({ pod: pod.metadata?.name, 'job-uuid': uuid });
     try {
-      const uuid = jobUuidOf(pod);
       if (uuid === undefined) {
         logger.error('job UUID label missing or invalid on pod');
         return;
