@@ -4,6 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { startFakeKube, type Faults, type FakeKube, type KubeObject } from '../../sim/kube/index.js';
+import { timestamp } from '../../sim/kube/store.js';
 import { jobUuidOf, type PodInfo, type PodLifecycle } from './pod-agent.js';
 
 export const AGENT_TOKEN_SECRET = 'buildkite-agent-token';
@@ -22,6 +23,11 @@ export interface KubeTier {
   readonly pods: PodLifecycle;
   /** Fault injection; only the fake has it. */
   readonly faults: Faults | undefined;
+  /**
+   * From now on Jobs start but get no pod, as under a pods ResourceQuota of 0 (the fake stops its Job
+   * controller and only stamps the start time).
+   */
+  stopPodCreation(): void;
   /** Drops open watches (all resources); returns how many. */
   dropWatches(): number;
   /** The Jobs in the namespace now. */
@@ -46,6 +52,19 @@ export async function startFakeTier(options: { readonly agentToken: string }): P
     namespace,
     pods: fakePods(kube, namespace),
     faults: kube.faults,
+    stopPodCreation: () => {
+      kube.jobController?.stop();
+      kube.store.subscribe((change) => {
+        if (change.resource !== 'jobs' || change.type !== 'ADDED') return;
+        const { namespace: ns = namespace, name = '' } = change.object.metadata;
+        // After this listener returns: the store does not expect writes from inside a listener.
+        setImmediate(() => {
+          kube.store.mutate('jobs', ns, name, (job) => {
+            job.status = { ...(job.status ?? {}), startTime: timestamp(kube.store.now()) };
+          });
+        });
+      });
+    },
     dropWatches: () => kube.faults.dropWatches(),
     jobs: () => Promise.resolve(kube.store.list('jobs', namespace)),
     onJobChange: (listener) =>
@@ -74,6 +93,10 @@ function fakePods(kube: FakeKube, namespace: string): PodLifecycle {
     run: (pod) => ok(kube.pods.run(namespace, pod.name), 'run', pod),
     succeed: (pod) => ok(kube.pods.succeed(namespace, pod.name), 'complete', pod),
     fail: (pod, exitCode) => ok(kube.pods.fail(namespace, pod.name, { agent: exitCode }), 'fail', pod),
+    imagePullFailure: (pod, container, reason) =>
+      ok(kube.pods.imagePullFailure(namespace, pod.name, container, reason), 'fail the image of', pod),
+    failInit: (pod, container, exitCode) =>
+      ok(kube.pods.failInit(namespace, pod.name, container, exitCode), 'fail an init container of', pod),
   };
 }
 

@@ -20,7 +20,13 @@ export interface PodLifecycle {
   run(pod: PodInfo): Promise<void>;
   succeed(pod: PodInfo): Promise<void>;
   fail(pod: PodInfo, exitCode: number): Promise<void>;
+  /** A container cannot get its image; the pod stays Pending. */
+  imagePullFailure(pod: PodInfo, container: string, reason: ImageFailureReason): Promise<void>;
+  /** An init container exits non-zero; the pod fails. */
+  failInit(pod: PodInfo, container: string, exitCode: number): Promise<void>;
 }
+
+export type ImageFailureReason = 'ErrImagePull' | 'ImagePullBackOff' | 'InvalidImageName';
 
 /** What the agent in a pod does with its job: run it to this exit status, or never start. */
 export type AgentPlan = { readonly kind: 'run'; readonly exitStatus: number } | { readonly kind: 'absent' };

@@ -10,6 +10,10 @@ import { join, resolve } from 'node:path';
 import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
 import { loadConfig } from '../../src/config/load.js';
 import { runController } from '../../src/controller.js';
+import {
+  CAPABILITIES as CONTROLLER_CAPABILITIES,
+  type Capabilities as ControllerCapabilities,
+} from '../../src/demo/capabilities.js';
 import { isFinishedJob, startFakeTier, type KubeTier } from '../../src/demo/fake-cluster.js';
 import { PodAgent, type AgentPlan } from '../../src/demo/pod-agent.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -19,15 +23,13 @@ export const API_TOKEN = 'bkua_scenarios';
 export const QUEUE = 'k8s';
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
-export interface Capabilities {
-  /** Job/pod/completions watchers and the cancel checker are wired into the controller. */
-  readonly watchers: boolean;
+export interface Capabilities extends ControllerCapabilities {
   /** The tier injects Kubernetes API faults (only the fake can). */
   readonly kubeFaults: boolean;
 }
 
-/** Flip `watchers` when the watchers are wired into `runController`. */
-export const CAPABILITIES: Capabilities = { watchers: false, kubeFaults: true };
+/** `watchers` is the controller's flag (src/demo/capabilities.ts), shared with the demo. */
+export const CAPABILITIES: Capabilities = { ...CONTROLLER_CAPABILITIES, kubeFaults: true };
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string | number };
 

@@ -2,11 +2,11 @@
  * The scenario suite: the real controller against the Buildkite simulator and a Kubernetes tier,
  * with an agent playing each pod. Every scenario asserts an end state Buildkite or Kubernetes shows.
  */
+import { KUBERNETES_PLUGIN_KEY as KUBERNETES_PLUGIN } from '../../src/podspec/plugins.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
 
 const CREATED = 'K8s Job created successfully, waiting for Agent to start...';
-const KUBERNETES_PLUGIN = 'github.com/buildkite-plugins/kubernetes-buildkite-plugin';
 
 let h: Harness;
 
