@@ -71,7 +71,13 @@ describe('runController', () => {
       signal: shutdown.signal,
       version: 'test',
       onReady: () => {
-        void Promise.resolve(whenReady?.(() => { shutdown.abort(); })).catch(() => { shutdown.abort(); });
+        void Promise.resolve(
+          whenReady?.(() => {
+            shutdown.abort();
+          }),
+        ).catch(() => {
+          shutdown.abort();
+        });
       },
     });
   }
