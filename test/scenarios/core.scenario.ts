@@ -1,27 +1,15 @@
 /**
- * The scenario suite: the real controller against the Buildkite simulator and a Kubernetes tier,
- * with an agent playing each pod. Every scenario asserts an end state Buildkite or Kubernetes shows.
+ * The scenario suite, in-process part: the real controller against the Buildkite simulator and a
+ * Kubernetes tier, with an agent playing each pod. Each scenario asserts end states Buildkite or
+ * Kubernetes shows. Child-process and GraphQL scenarios are in their own files so files run in parallel.
  */
-import { KUBERNETES_PLUGIN_KEY as KUBERNETES_PLUGIN } from '../../src/podspec/plugins.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KUBERNETES_PLUGIN_KEY as KUBERNETES_PLUGIN } from '../../src/podspec/plugins.js';
 import { startHarness, type Harness } from './harness.js';
-
-const CREATED = 'K8s Job created successfully, waiting for Agent to start...';
 
 let h: Harness;
 
-const finished = (ids: readonly string[]) => () => ids.every((id) => h.sim.job(id)?.state === 'finished');
-const polls = (): number => h.sim.requestCounts()['list-scheduled-jobs'] ?? 0;
-/** Waits for `n` more polls of Buildkite, so "nothing happened" claims span real controller work. */
-const morePolls = async (n: number): Promise<void> => {
-  const target = polls() + n;
-  await h.until(() => polls() >= target, `${n} more polls`);
-};
-const expectOneJobEach = async (ids: readonly string[]): Promise<void> => {
-  const jobs = await h.jobsByUuid();
-  for (const id of ids) expect(jobs.get(id), `Kubernetes Jobs for ${id}`).toBe(1);
-  for (const id of ids) expect(h.agent.podsPerJob.get(id), `pods for ${id}`).toBe(1);
-};
+const CREATED = 'K8s Job created successfully, waiting for Agent to start...';
 
 describe('scenarios', () => {
   beforeEach(async () => {
@@ -35,12 +23,15 @@ describe('scenarios', () => {
     const ids = h.createJobs(5);
     const run = h.start();
     await run.ready;
-    await h.until(finished(ids), 'every job to finish');
+    await h.until(() => h.allFinished(ids), 'every job to finish');
+    // Notifications go out in batches, so one may land after its job finished.
+    const notified = (id: string): boolean =>
+      h.sim.job(id)?.notifications.some((n) => n.detail === CREATED) === true;
+    await h.until(() => ids.every(notified), 'every "Job created" notification');
     for (const id of ids) {
       const job = h.sim.job(id);
       expect(job?.finishedBy).toBe('agent');
       expect(job?.exitStatus).toBe('0');
-      expect(job?.notifications.map((n) => n.detail)).toContain(CREATED);
     }
     expect(await h.jobsByUuid()).toEqual(new Map(ids.map((id) => [id, 1])));
     expect(h.agent.errors).toEqual([]);
@@ -55,7 +46,7 @@ describe('scenarios', () => {
     const run = h.start({ config: ['max-in-flight: 1', 'job-creation-concurrency: 1'] });
     await run.ready;
     const ids = byPriority.map((j) => j.id);
-    await h.until(finished(ids), 'every job to finish');
+    await h.until(() => h.allFinished(ids), 'every job to finish');
     const expected = [...byPriority].sort((a, b) => b.priority - a.priority).map((j) => j.id);
     expect(h.agent.seen).toEqual(expected);
     expect(h.maxUnfinished()).toBe(1);
@@ -67,12 +58,12 @@ describe('scenarios', () => {
     const run = h.start({ config: ['max-in-flight: 3'] });
     await run.ready;
     await h.until(async () => (await h.kube.jobs()).length === 3, 'three Jobs');
-    await morePolls(2);
+    await h.morePolls(2);
     expect((await h.kube.jobs()).length).toBe(3);
     h.agent.release();
-    await h.until(finished(ids), 'every job to finish');
+    await h.until(() => h.allFinished(ids), 'every job to finish');
     expect(h.maxUnfinished()).toBe(3);
-    await expectOneJobEach(ids);
+    expect(await h.notExactlyOnce(ids)).toEqual([]);
   });
 
   it('keeps max-in-flight across a controller restart with Jobs already running', async () => {
@@ -85,17 +76,17 @@ describe('scenarios', () => {
 
     const second = h.start({ config: ['max-in-flight: 3'] });
     await second.ready;
-    await morePolls(2);
+    await h.morePolls(2);
     expect((await h.kube.jobs()).length).toBe(3);
     expect(h.maxUnfinished()).toBe(3);
     h.agent.release();
     // Jobs the first controller reserved but never created come back when their reservation expires.
     await h.until(() => {
       h.sim.advance(60_000);
-      return finished(ids)();
+      return h.allFinished(ids);
     }, 'every job to finish');
     expect(h.maxUnfinished()).toBe(3);
-    await expectOneJobEach(ids);
+    expect(await h.notExactlyOnce(ids)).toEqual([]);
   });
 
   it('fails a job Kubernetes rejects as Invalid (422) with the API error, and goes on with the next', async () => {
@@ -112,8 +103,8 @@ describe('scenarios', () => {
     expect((await h.jobsByUuid()).has(rejected)).toBe(false);
 
     const next = h.createJobs(1);
-    await h.until(finished(next), 'the next job to run');
-    await expectOneJobEach(next);
+    await h.until(() => h.allFinished(next), 'the next job to run');
+    expect(await h.notExactlyOnce(next)).toEqual([]);
   });
 
   it('fails a job that uses the kubernetes plugin when the controller prohibits it', async () => {
@@ -123,12 +114,15 @@ describe('scenarios', () => {
     const plain = h.createJobs(1);
     const run = h.start({ config: ['prohibit-kubernetes-plugin: true'] });
     await run.ready;
-    await h.until(() => h.sim.job(withPlugin)?.state === 'finished' && finished(plain)(), 'both jobs to end');
+    await h.until(
+      () => h.sim.job(withPlugin)?.state === 'finished' && h.allFinished(plain),
+      'both jobs to end',
+    );
     expect(h.sim.job(withPlugin)?.detail).toBe(
       'agent-stack-k8s failed to parse the job: the kubernetes plugin is prohibited by this controller, but was configured on this job',
     );
     expect((await h.jobsByUuid()).has(withPlugin)).toBe(false);
-    await expectOneJobEach(plain);
+    expect(await h.notExactlyOnce(plain)).toEqual([]);
   });
 
   it('re-dispatches a job whose Job creation failed once its reservation expires', async () => {
@@ -144,13 +138,13 @@ describe('scenarios', () => {
     await run.ready;
     await h.until(() => (fault?.hits ?? 0) > 0, 'a failed create');
     fault?.remove();
-    await morePolls(2);
+    await h.morePolls(2);
     // Still reserved by us, so not listed again and no Job: it waits for the reservation to expire.
     expect(h.sim.job(id)?.state).toBe('reserved');
     expect((await h.jobsByUuid()).size).toBe(0);
     h.sim.advance(300_001);
-    await h.until(finished(ids), 'the job to run after expiry');
-    await expectOneJobEach(ids);
+    await h.until(() => h.allFinished(ids), 'the job to run after expiry');
+    expect(await h.notExactlyOnce(ids)).toEqual([]);
   });
 
   it('rides out 429 storms and 5xx answers from Buildkite', async () => {
@@ -161,8 +155,8 @@ describe('scenarios', () => {
     h.sim.injectFault({ endpoint: 'stack-notification', status: 429, retryAfterSeconds: 1, count: 2 });
     const run = h.start();
     await run.ready;
-    await h.until(finished(ids), 'every job to finish', 30_000);
-    await expectOneJobEach(ids);
+    await h.until(() => h.allFinished(ids), 'every job to finish', 30_000);
+    expect(await h.notExactlyOnce(ids)).toEqual([]);
     expect(h.agent.errors).toEqual([]);
     expect(await run.stop()).toBe(0);
   });
@@ -184,12 +178,12 @@ describe('scenarios', () => {
     await h.until(
       () => {
         h.sim.advance(61_000);
-        return finished(ids)();
+        return h.allFinished(ids);
       },
       'every job to finish',
       30_000,
     );
-    await expectOneJobEach(ids);
+    expect(await h.notExactlyOnce(ids)).toEqual([]);
     expect(await run.stop()).toBe(0);
   });
 
@@ -200,21 +194,21 @@ describe('scenarios', () => {
     await h.until(() => ids.filter((id) => h.sim.job(id)?.state === 'finished').length >= 2, 'two jobs done');
     h.kube.faults?.inject({ verb: 'watch', resource: 'jobs', action: { kind: 'expired' } });
     expect(h.kube.dropWatches()).toBeGreaterThan(0);
-    await h.until(finished(ids), 'every job to finish', 30_000);
+    await h.until(() => h.allFinished(ids), 'every job to finish');
     expect(h.maxUnfinished()).toBeLessThanOrEqual(2);
-    await expectOneJobEach(ids);
+    expect(await h.notExactlyOnce(ids)).toEqual([]);
   });
 
   it('keeps dispatching without duplicates while watches are stalled', async () => {
     const before = h.createJobs(2);
     const run = h.start({ config: ['max-in-flight: 0'] });
     await run.ready;
-    await h.until(finished(before), 'the first jobs');
+    await h.until(() => h.allFinished(before), 'the first jobs');
     expect(h.kube.faults?.stallWatches()).toBeGreaterThan(0);
     const after = h.createJobs(4);
-    await h.until(finished(after), 'jobs created while the watches are silent');
-    await morePolls(2);
-    await expectOneJobEach([...before, ...after]);
+    await h.until(() => h.allFinished(after), 'jobs created while the watches are silent');
+    await h.morePolls(2);
+    expect(await h.notExactlyOnce([...before, ...after])).toEqual([]);
   });
 
   it('takes nothing from a paused queue with enable-queue-pause, and resumes when unpaused', async () => {
@@ -222,116 +216,11 @@ describe('scenarios', () => {
     const ids = h.createJobs(3);
     const run = h.start({ config: ['enable-queue-pause: true'] });
     await run.ready;
-    await morePolls(2);
+    await h.morePolls(2);
     expect(ids.map((id) => h.sim.job(id)?.state)).toEqual(['scheduled', 'scheduled', 'scheduled']);
     expect((await h.kube.jobs()).length).toBe(0);
     h.sim.pauseQueue('k8s', false);
-    await h.until(finished(ids), 'every job after unpausing');
-    await expectOneJobEach(ids);
-  });
-});
-
-describe('scenarios: the controller process', () => {
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-
-  it('exits 1 with one clear line when Buildkite refuses the agent token (401)', async () => {
-    h.sim.injectFault({ endpoint: 'token', status: 401, count: 100 });
-    const run = h.start({ mode: 'child' });
-    await expect(run.ready).rejects.toThrow(/exited with 1/);
-    expect(await run.exited).toBe(1);
-    const errors = run.logs.filter((l) => l.level === 'error' || l.level === 'stderr');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.msg).toMatch(/^agent token check failed: HTTP 401/);
-    expect(h.sim.requestCounts()['token']).toBe(1);
-  });
-
-  it('shuts down gracefully on SIGTERM: exit 0, stack deregistered, running Jobs untouched', async () => {
-    h.agent.hold();
-    const ids = h.createJobs(2);
-    const run = h.start({ mode: 'child' });
-    await run.ready;
-    await h.until(async () => (await h.kube.jobs()).length === 2, 'two Jobs');
-    expect(await run.stop()).toBe(0);
-    expect(h.sim.model.stacks.get('agent-stack-k8s')?.state).toBe('disconnected');
-    expect(h.sim.requestCounts()['deregister']).toBe(1);
-    h.agent.release();
-    await h.until(finished(ids), 'the agents to finish their jobs after the controller left');
-    await expectOneJobEach(ids);
-  });
-
-  it('SIGKILLed at random moments during a 200-job run: no duplicates, nothing lost', async () => {
-    const ids = h.createJobs(200);
-    const config = ['max-in-flight: 40', 'reservation-expiry-seconds: 120', 'pagination-page-size: 100'];
-    // Each start costs a Node process start; two kills at random moments keep the run short.
-    for (let kill = 0; kill < 2; kill++) {
-      const run = h.start({ mode: 'child', config });
-      await run.ready;
-      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 600));
-      await run.kill();
-      // Whatever the killed controller had reserved comes back after expiry.
-      h.sim.advance(121_000);
-    }
-    const last = h.start({ mode: 'child', config });
-    await last.ready;
-    await h.until(
-      () => {
-        h.sim.advance(121_000);
-        return finished(ids)();
-      },
-      'every job to finish',
-      45_000,
-    );
-    const jobs = await h.jobsByUuid();
-    const duplicates = ids.filter((id) => (jobs.get(id) ?? 0) > 1 || (h.agent.podsPerJob.get(id) ?? 0) > 1);
-    const lost = ids.filter((id) => !jobs.has(id) && h.sim.job(id)?.detail == null);
-    expect({ duplicates, lost }).toEqual({ duplicates: [], lost: [] });
-    expect(ids.every((id) => h.sim.job(id)?.finishedBy === 'agent')).toBe(true);
-    expect(h.maxUnfinished()).toBeLessThanOrEqual(40);
-    expect(await last.stop()).toBe(0);
-  }, 90_000);
-});
-
-describe('scenarios: GraphQL job source', () => {
-  beforeEach(async () => {
-    h = await startHarness({ graphql: true });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-
-  it('happy path: scheduled jobs become Kubernetes Jobs and the agents acquire them', async () => {
-    const ids = h.createJobs(4);
-    const run = h.start();
-    await run.ready;
-    await h.until(finished(ids), 'every job to finish');
-    for (const id of ids) expect(h.sim.job(id)?.finishedBy).toBe('agent');
-    await expectOneJobEach(ids);
-    expect(await run.stop()).toBe(0);
-  });
-
-  it('failure path: a job it cannot run is acquired and failed with the reason in its log', async () => {
-    const [withPlugin = ''] = h.createJobs(1, {
-      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN]: { podSpec: {} } }]) },
-    });
-    const run = h.start({ config: ['prohibit-kubernetes-plugin: true'] });
-    await run.ready;
-    await h.until(() => h.sim.job(withPlugin)?.state === 'finished', 'the job to be failed');
-    const job = h.sim.job(withPlugin);
-    expect(job?.exitStatus).not.toBe('0');
-    expect(job === undefined ? '' : h.sim.model.log(job)).toContain(
-      'the kubernetes plugin is prohibited by this controller',
-    );
-    expect((await h.jobsByUuid()).size).toBe(0);
-  });
-
-  it('failure path: an unknown organization stops startup with exit 1', async () => {
-    const run = h.start({ config: ['org: no-such-org'] });
-    await expect(run.ready).rejects.toThrow(/exited with 1/);
-    expect(run.logs.filter((l) => l.level === 'error')).toHaveLength(1);
+    await h.until(() => h.allFinished(ids), 'every job after unpausing');
+    expect(await h.notExactlyOnce(ids)).toEqual([]);
   });
 });

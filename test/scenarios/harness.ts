@@ -16,6 +16,7 @@ import {
 } from '../../src/demo/capabilities.js';
 import { isFinishedJob, startFakeTier, type KubeTier } from '../../src/demo/fake-cluster.js';
 import { PodAgent, type AgentPlan } from '../../src/demo/pod-agent.js';
+import { JOB_UUID_LABEL } from '../../src/intake/ledger.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 export const AGENT_TOKEN = 'bkct_scenarios';
@@ -63,8 +64,16 @@ export interface Harness {
   start(options?: StartOptions): ControllerRun;
   /** Polls until the condition holds (bounded); throws with `what` otherwise. */
   until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
-  /** The Kubernetes Jobs by Buildkite job UUID. */
+  /** The Kubernetes Jobs that exist now, counted by Buildkite job UUID. */
   jobsByUuid(): Promise<Map<string, number>>;
+  /** Kubernetes Jobs ever created (ADDED), by Buildkite job UUID: a deleted and re-created Job counts twice. */
+  readonly createdPerJob: ReadonlyMap<string, number>;
+  /** Whether every job is `finished` in Buildkite. */
+  allFinished(ids: readonly string[]): boolean;
+  /** Waits for `n` more polls of Buildkite, so "nothing happened" claims span real controller work. */
+  morePolls(n: number): Promise<void>;
+  /** Jobs not given exactly one Kubernetes Job (ever) and one pod, with their counts; empty when all is well. */
+  notExactlyOnce(ids: readonly string[]): Promise<{ id: string; jobs: number; pods: number }[]>;
   /** Highest number of unfinished Jobs seen at once since the harness started. */
   readonly maxUnfinished: () => number;
   close(): Promise<void>;
@@ -90,8 +99,13 @@ export async function startHarness(options: { graphql?: boolean } = {}): Promise
   // Count unfinished Jobs at every change: the max-in-flight invariant is checked on every sample.
   const unfinished = new Set<string>();
   let maxUnfinished = 0;
+  const createdPerJob = new Map<string, number>();
   const unsubscribe = kube.onJobChange(({ type, job }) => {
     const name = job.metadata.name ?? '';
+    if (type === 'ADDED') {
+      const uuid = job.metadata.labels?.[JOB_UUID_LABEL] ?? '';
+      createdPerJob.set(uuid, (createdPerJob.get(uuid) ?? 0) + 1);
+    }
     if (type === 'DELETED' || isFinishedJob(job)) unfinished.delete(name);
     else unfinished.add(name);
     maxUnfinished = Math.max(maxUnfinished, unfinished.size);
@@ -135,7 +149,7 @@ export async function startHarness(options: { graphql?: boolean } = {}): Promise
       config: loaded.config,
       logger: createLogger({
         format: 'json',
-        level: 'info',
+        level: loaded.config['log-level'],
         write: (line) => logs.push(JSON.parse(line) as LogLine),
       }),
       kubeConfig: kube.kubeConfig,
@@ -234,6 +248,15 @@ export async function startHarness(options: { graphql?: boolean } = {}): Promise
     }
   };
 
+  const jobsByUuid = async (): Promise<Map<string, number>> => {
+    const counts = new Map<string, number>();
+    for (const job of await kube.jobs()) {
+      const uuid = job.metadata.labels?.[JOB_UUID_LABEL] ?? '';
+      counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
+    }
+    return counts;
+  };
+
   return {
     sim,
     kube,
@@ -252,14 +275,20 @@ export async function startHarness(options: { graphql?: boolean } = {}): Promise
       return run;
     },
     until,
-    jobsByUuid: async () => {
-      const counts = new Map<string, number>();
-      for (const job of await kube.jobs()) {
-        const uuid = job.metadata.labels?.['buildkite.com/job-uuid'] ?? '';
-        counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
-      }
-      return counts;
+    jobsByUuid,
+    allFinished: (ids) => ids.every((id) => sim.job(id)?.state === 'finished'),
+    morePolls: async (n) => {
+      const polls = (): number => sim.requestCounts()['list-scheduled-jobs'] ?? 0;
+      const target = polls() + n;
+      await until(() => polls() >= target, `${n} more polls`);
     },
+    createdPerJob,
+    notExactlyOnce: (ids) =>
+      Promise.resolve(
+        ids
+          .map((id) => ({ id, jobs: createdPerJob.get(id) ?? 0, pods: agent.podsPerJob.get(id) ?? 0 }))
+          .filter((c) => c.jobs !== 1 || c.pods !== 1),
+      ),
     maxUnfinished: () => maxUnfinished,
     close: async () => {
       // Child processes first (SIGKILL: nothing of theirs matters any more), then the agent and tiers.
