@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KUBERNETES_PLUGIN_KEY as KUBERNETES_PLUGIN } from '../../src/podspec/plugins.js';
-import { startHarness, type Harness } from './harness.js';
+import { CAPABILITIES, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 
@@ -89,23 +89,26 @@ describe('scenarios', () => {
     expect(await h.notExactlyOnce(ids)).toEqual([]);
   });
 
-  it('fails a job Kubernetes rejects as Invalid (422) with the API error, and goes on with the next', async () => {
-    h.kube.faults?.inject({ verb: 'create', resource: 'jobs', action: { kind: 'status', code: 422 } });
-    const [rejected = ''] = h.createJobs(1);
-    const run = h.start({ config: ['max-in-flight: 1'] });
-    await run.ready;
-    await h.until(() => h.sim.job(rejected)?.state === 'finished', 'the rejected job to be failed');
-    const job = h.sim.job(rejected);
-    expect(job?.finishedBy).toBe('stack');
-    expect(job?.exitStatus).toBe(-1);
-    expect(job?.detail).toMatch(/^Kubernetes rejected the podSpec built by agent-stack-k8s: /);
-    expect(job?.detail).toContain(`buildkite.com/job-uuid: ${rejected}`);
-    expect((await h.jobsByUuid()).has(rejected)).toBe(false);
+  it.skipIf(!CAPABILITIES.kubeFaults)(
+    'fails a job Kubernetes rejects as Invalid (422) with the API error, and goes on with the next',
+    async () => {
+      h.kube.faults?.inject({ verb: 'create', resource: 'jobs', action: { kind: 'status', code: 422 } });
+      const [rejected = ''] = h.createJobs(1);
+      const run = h.start({ config: ['max-in-flight: 1'] });
+      await run.ready;
+      await h.until(() => h.sim.job(rejected)?.state === 'finished', 'the rejected job to be failed');
+      const job = h.sim.job(rejected);
+      expect(job?.finishedBy).toBe('stack');
+      expect(job?.exitStatus).toBe(-1);
+      expect(job?.detail).toMatch(/^Kubernetes rejected the podSpec built by agent-stack-k8s: /);
+      expect(job?.detail).toContain(`buildkite.com/job-uuid: ${rejected}`);
+      expect((await h.jobsByUuid()).has(rejected)).toBe(false);
 
-    const next = h.createJobs(1);
-    await h.until(() => h.allFinished(next), 'the next job to run');
-    expect(await h.notExactlyOnce(next)).toEqual([]);
-  });
+      const next = h.createJobs(1);
+      await h.until(() => h.allFinished(next), 'the next job to run');
+      expect(await h.notExactlyOnce(next)).toEqual([]);
+    },
+  );
 
   it('fails a job that uses the kubernetes plugin when the controller prohibits it', async () => {
     const [withPlugin = ''] = h.createJobs(1, {
@@ -125,27 +128,30 @@ describe('scenarios', () => {
     expect(await h.notExactlyOnce(plain)).toEqual([]);
   });
 
-  it('re-dispatches a job whose Job creation failed once its reservation expires', async () => {
-    const fault = h.kube.faults?.inject({
-      verb: 'create',
-      resource: 'jobs',
-      times: Infinity,
-      action: { kind: 'status', code: 500 },
-    });
-    const ids = h.createJobs(1);
-    const [id = ''] = ids;
-    const run = h.start({ config: ['reservation-expiry-seconds: 300'] });
-    await run.ready;
-    await h.until(() => (fault?.hits ?? 0) > 0, 'a failed create');
-    fault?.remove();
-    await h.morePolls(2);
-    // Still reserved by us, so not listed again and no Job: it waits for the reservation to expire.
-    expect(h.sim.job(id)?.state).toBe('reserved');
-    expect((await h.jobsByUuid()).size).toBe(0);
-    h.sim.advance(300_001);
-    await h.until(() => h.allFinished(ids), 'the job to run after expiry');
-    expect(await h.notExactlyOnce(ids)).toEqual([]);
-  });
+  it.skipIf(!CAPABILITIES.kubeFaults)(
+    're-dispatches a job whose Job creation failed once its reservation expires',
+    async () => {
+      const fault = h.kube.faults?.inject({
+        verb: 'create',
+        resource: 'jobs',
+        times: Infinity,
+        action: { kind: 'status', code: 500 },
+      });
+      const ids = h.createJobs(1);
+      const [id = ''] = ids;
+      const run = h.start({ config: ['reservation-expiry-seconds: 300'] });
+      await run.ready;
+      await h.until(() => (fault?.hits ?? 0) > 0, 'a failed create');
+      fault?.remove();
+      await h.morePolls(2);
+      // Still reserved by us, so not listed again and no Job: it waits for the reservation to expire.
+      expect(h.sim.job(id)?.state).toBe('reserved');
+      expect((await h.jobsByUuid()).size).toBe(0);
+      h.sim.advance(300_001);
+      await h.until(() => h.allFinished(ids), 'the job to run after expiry');
+      expect(await h.notExactlyOnce(ids)).toEqual([]);
+    },
+  );
 
   it('rides out 429 storms and 5xx answers from Buildkite', async () => {
     const ids = h.createJobs(6);
@@ -161,7 +167,7 @@ describe('scenarios', () => {
     expect(await run.stop()).toBe(0);
   });
 
-  it('rides out 429 storms and 5xx answers from Kubernetes', async () => {
+  it.skipIf(!CAPABILITIES.kubeFaults)('rides out 429 storms and 5xx answers from Kubernetes', async () => {
     const faults = h.kube.faults;
     faults?.inject({
       verb: 'create',
@@ -187,29 +193,38 @@ describe('scenarios', () => {
     expect(await run.stop()).toBe(0);
   });
 
-  it('recovers from dropped watches and 410 Expired: Job completions still return capacity', async () => {
-    const ids = h.createJobs(8);
-    const run = h.start({ config: ['max-in-flight: 2'] });
-    await run.ready;
-    await h.until(() => ids.filter((id) => h.sim.job(id)?.state === 'finished').length >= 2, 'two jobs done');
-    h.kube.faults?.inject({ verb: 'watch', resource: 'jobs', action: { kind: 'expired' } });
-    expect(h.kube.dropWatches()).toBeGreaterThan(0);
-    await h.until(() => h.allFinished(ids), 'every job to finish');
-    expect(h.maxUnfinished()).toBeLessThanOrEqual(2);
-    expect(await h.notExactlyOnce(ids)).toEqual([]);
-  });
+  it.skipIf(!CAPABILITIES.kubeFaults)(
+    'recovers from dropped watches and 410 Expired: Job completions still return capacity',
+    async () => {
+      const ids = h.createJobs(8);
+      const run = h.start({ config: ['max-in-flight: 2'] });
+      await run.ready;
+      await h.until(
+        () => ids.filter((id) => h.sim.job(id)?.state === 'finished').length >= 2,
+        'two jobs done',
+      );
+      h.kube.faults?.inject({ verb: 'watch', resource: 'jobs', action: { kind: 'expired' } });
+      expect(h.kube.dropWatches()).toBeGreaterThan(0);
+      await h.until(() => h.allFinished(ids), 'every job to finish');
+      expect(h.maxUnfinished()).toBeLessThanOrEqual(2);
+      expect(await h.notExactlyOnce(ids)).toEqual([]);
+    },
+  );
 
-  it('keeps dispatching without duplicates while watches are stalled', async () => {
-    const before = h.createJobs(2);
-    const run = h.start({ config: ['max-in-flight: 0'] });
-    await run.ready;
-    await h.until(() => h.allFinished(before), 'the first jobs');
-    expect(h.kube.faults?.stallWatches()).toBeGreaterThan(0);
-    const after = h.createJobs(4);
-    await h.until(() => h.allFinished(after), 'jobs created while the watches are silent');
-    await h.morePolls(2);
-    expect(await h.notExactlyOnce([...before, ...after])).toEqual([]);
-  });
+  it.skipIf(!CAPABILITIES.kubeFaults)(
+    'keeps dispatching without duplicates while watches are stalled',
+    async () => {
+      const before = h.createJobs(2);
+      const run = h.start({ config: ['max-in-flight: 0'] });
+      await run.ready;
+      await h.until(() => h.allFinished(before), 'the first jobs');
+      expect(h.kube.faults?.stallWatches()).toBeGreaterThan(0);
+      const after = h.createJobs(4);
+      await h.until(() => h.allFinished(after), 'jobs created while the watches are silent');
+      await h.morePolls(2);
+      expect(await h.notExactlyOnce([...before, ...after])).toEqual([]);
+    },
+  );
 
   it('takes nothing from a paused queue with enable-queue-pause, and resumes when unpaused', async () => {
     h.sim.pauseQueue('k8s', true);

@@ -25,7 +25,7 @@ export const QUEUE = 'k8s';
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 export interface Capabilities extends ControllerCapabilities {
-  /** The tier injects Kubernetes API faults (only the fake can). */
+  /** The tier injects Kubernetes API faults (only the fake can); a real tier sets this false. */
   readonly kubeFaults: boolean;
 }
 
@@ -79,13 +79,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { graphql?: boolean } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Use `job-source: graphql` (the simulator then accepts the API token). */
+  readonly graphql?: boolean;
+  /** The Kubernetes tier; the fake API server when absent. A tier must hold the agent token Secret. */
+  readonly tier?: (options: { readonly agentToken: string }) => Promise<KubeTier>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const sim = await startBuildkiteSim({
     agentToken: AGENT_TOKEN,
     rateLimits: false,
     ...(options.graphql === true ? { apiToken: API_TOKEN } : {}),
   });
-  const kube = await startFakeTier({ agentToken: AGENT_TOKEN });
+  const kube = await (options.tier ?? startFakeTier)({ agentToken: AGENT_TOKEN });
   const plans = new Map<string, AgentPlan>();
   const agent = new PodAgent({
     endpoint: sim.agentEndpoint,
