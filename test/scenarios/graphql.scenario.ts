@@ -41,6 +41,8 @@ describe('scenarios: GraphQL job source', () => {
   it('failure path: an unknown organization stops startup with exit 1', async () => {
     const run = h.start({ config: ['org: no-such-org'] });
     await expect(run.ready).rejects.toThrow(/exited with 1/);
-    expect(run.logs.filter((l) => l.level === 'error')).toHaveLength(1);
+    const errors = run.logs.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.msg).toMatch(/^GraphQL job source: .*organization/i);
   });
 });

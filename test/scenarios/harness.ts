@@ -124,8 +124,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const runs: ControllerRun[] = [];
   let configs = 0;
 
-  const configText = (extra: readonly string[]): string =>
-    [
+  /** The base config with `extra` lines appended; an extra top-level key replaces the base line. */
+  const configText = (extra: readonly string[]): string => {
+    const keyOf = (line: string): string => line.slice(0, line.indexOf(':'));
+    const overridden = new Set(extra.filter((line) => !line.startsWith(' ')).map(keyOf));
+    const base = [
       `agent-config: {endpoint: "${sim.agentEndpoint}"}`,
       `queue: ${QUEUE}`,
       `tags: ["queue=${QUEUE}"]`,
@@ -140,8 +143,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             `org: ${sim.model.organizationSlug}`,
           ]
         : []),
-      ...extra,
-    ].join('\n');
+    ];
+    return [...base.filter((line) => !overridden.has(keyOf(line))), ...extra].join('\n');
+  };
 
   const startInProcess = (text: string): ControllerRun => {
     const logs: LogLine[] = [];
