@@ -12,7 +12,7 @@ import { runController } from '../controller.js';
 import { JOB_UUID_LABEL } from '../intake/ledger.js';
 import { createLogger } from '../observability/logger.js';
 import { CAPABILITIES } from './capabilities.js';
-import { startFakeTier, type KubeTier } from './fake-cluster.js';
+import { startFakeTier } from './fake-cluster.js';
 import { PodAgent, type AgentPlan, type PodAgentEvent } from './pod-agent.js';
 
 const QUEUE = 'demo';
@@ -200,13 +200,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
 
     const reported = new Set<string>();
-    const expectation = (entry: Tracked): Promise<string | undefined> => expected(entry, kube, watchers);
+    /** Pod phase by job, from one listing per round (listing per job would be quadratic). */
+    const podPhases = async (): Promise<ReadonlyMap<string, string>> =>
+      new Map((await kube.pods.list()).map((p) => [p.jobUuid, p.phase]));
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     let pending: Tracked[] = [...tracked.values()];
     while (Date.now() < deadline) {
       for (const entry of tracked.values()) reportEnd(entry, reported, print);
-      pending = [];
-      for (const entry of tracked.values()) if ((await expectation(entry)) !== undefined) pending.push(entry);
+      const phases = await podPhases();
+      pending = [...tracked.values()].filter((entry) => expected(entry, phases, watchers) !== undefined);
       if (pending.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -217,8 +219,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     unsubscribe();
 
     const unexpected: string[] = [];
+    const phases = await podPhases();
     for (const entry of pending) {
-      unexpected.push(`${short(entry.job.id)} ${entry.step.label}: ${(await expectation(entry)) ?? ''}`);
+      unexpected.push(
+        `${short(entry.job.id)} ${entry.step.label}: ${expected(entry, phases, watchers) ?? ''}`,
+      );
     }
     if (end.code !== 0) unexpected.push(`controller exited ${end.code}: ${end.reason}`);
     for (const error of agent.errors) unexpected.push(`agent: ${error}`);
@@ -238,30 +243,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 }
 
 /** Undefined when the job is where it should end; else what is still missing. */
-async function expected(entry: Tracked, kube: KubeTier, watchers: boolean): Promise<string | undefined> {
+function expected(
+  entry: Tracked,
+  podPhases: ReadonlyMap<string, string>,
+  watchers: boolean,
+): string | undefined {
   const job = entry.job;
   switch (entry.step.role) {
     case 'badImage':
       if (watchers) {
         return job.state === 'finished' && job.detail !== null ? undefined : 'not failed with a reason yet';
       }
-      return (await podPhase(kube, job.id)) === 'Pending' && entry.kubeJobs === 1
-        ? undefined
-        : 'no Pending pod yet';
+      return podPhases.get(job.id) === 'Pending' && entry.kubeJobs === 1 ? undefined : 'no Pending pod yet';
     case 'cancelled':
       if (job.state !== 'canceled') return `state ${job.state}, not canceled`;
       if (entry.kubeJobs !== 1) return 'no Kubernetes Job';
-      if (watchers) return (await podPhase(kube, job.id)) === undefined ? undefined : 'pod not deleted';
+      if (watchers) return podPhases.has(job.id) ? 'pod not deleted' : undefined;
       return undefined;
     case 'failing':
       return job.state === 'finished' && job.exitStatus === '1' ? undefined : `state ${job.state}`;
     default:
       return job.state === 'finished' && job.exitStatus === '0' ? undefined : `state ${job.state}`;
   }
-}
-
-async function podPhase(kube: KubeTier, jobUuid: string): Promise<string | undefined> {
-  return (await kube.pods.list()).find((p) => p.jobUuid === jobUuid)?.phase;
 }
 
 function reportEnd(entry: Tracked, reported: Set<string>, print: (line: string) => void): void {

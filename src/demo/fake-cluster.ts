@@ -38,7 +38,7 @@ export interface KubeTier {
 }
 
 export async function startFakeTier(options: { readonly agentToken: string }): Promise<KubeTier> {
-  const kube = await startFakeKube({ jobControllerTickMs: 100 });
+  const kube = await startFakeKube();
   const namespace = 'default';
   kube.store.create('secrets', {
     apiVersion: 'v1',
@@ -80,16 +80,21 @@ export async function startFakeTier(options: { readonly agentToken: string }): P
 function fakePods(kube: FakeKube, namespace: string): PodLifecycle {
   const ok = (done: boolean, what: string, pod: PodInfo): Promise<void> =>
     done ? Promise.resolve() : Promise.reject(new Error(`cannot ${what} pod ${pod.name}: it is gone`));
+  // Kept current from the store's change feed: listing (deep copies) on every agent poll costs O(pods).
+  const index = new Map<string, PodInfo>();
+  kube.store.subscribe(({ resource, type, object }) => {
+    if (resource !== 'pods' || object.metadata.namespace !== namespace) return;
+    const name = object.metadata.name ?? '';
+    const jobUuid = jobUuidOf(object.metadata.labels);
+    if (type === 'DELETED' || jobUuid === undefined) {
+      index.delete(name);
+      return;
+    }
+    const phase = (object.status as { phase?: string } | undefined)?.phase ?? '';
+    index.set(name, { namespace, name, jobUuid, phase });
+  });
   return {
-    list: () =>
-      Promise.resolve(
-        kube.store.list('pods', namespace).flatMap((pod): PodInfo[] => {
-          const jobUuid = jobUuidOf(pod.metadata.labels);
-          if (jobUuid === undefined) return [];
-          const phase = (pod.status as { phase?: string } | undefined)?.phase ?? '';
-          return [{ namespace, name: pod.metadata.name ?? '', jobUuid, phase }];
-        }),
-      ),
+    list: () => Promise.resolve([...index.values()]),
     run: (pod) => ok(kube.pods.run(namespace, pod.name), 'run', pod),
     succeed: (pod) => ok(kube.pods.succeed(namespace, pod.name), 'complete', pod),
     fail: (pod, exitCode) => ok(kube.pods.fail(namespace, pod.name, { agent: exitCode }), 'fail', pod),
