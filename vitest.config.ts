@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'sim/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: [
+      'src/**/*.test.ts',
+      'sim/**/*.test.ts',
+      'test/**/*.test.ts',
+      'test/scenarios/*.scenario.ts',
+      'scripts/**/*.test.ts',
+    ],
     exclude: ['dist/**', 'node_modules/**', 'test/cluster/**'],
     testTimeout: 20_000,
     pool: 'forks',

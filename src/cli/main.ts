@@ -13,6 +13,7 @@ import { createLogger } from '../observability/logger.js';
 import { runController } from '../controller.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { addLintCommand } from './lint.js';
+import { addDemoCommand } from './demo.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -145,6 +146,7 @@ function buildProgram(io: CliIO, exit: (code: number) => void): Command {
     io.stdout(JSON.stringify(output, null, 2) + '\n');
   });
   addRenderCommand(program, io, exit);
+  addDemoCommand(program, io, exit);
   return program;
 }
 

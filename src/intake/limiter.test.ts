@@ -136,6 +136,20 @@ describe('Limiter', () => {
     expect(api.started).toEqual(['a', 'b']);
   });
 
+  it('starts the next job when a created Job is first seen already finished (watch was down)', async () => {
+    const ledger = new JobLedger();
+    const api = controlledDispatch(ledger);
+    const subject = limiter({ ledger, maxInFlight: 1, dispatch: api.dispatch });
+    subject.handle([intakeJob('a'), intakeJob('b')]);
+    api.pending.get('a')?.({ kind: 'created' });
+    await flush();
+    expect(api.started).toEqual(['a']);
+    // The relist after the outage shows Job a for the first time, already Complete.
+    await ledger.handler.onAdd?.(kubeJob('a', 'Complete'), false);
+    await flush();
+    expect(api.started).toEqual(['a', 'b']);
+  });
+
   it('ignores jobs already queued or being created', () => {
     const ledger = new JobLedger();
     const api = controlledDispatch(ledger);

@@ -51,8 +51,9 @@ export class Limiter {
     this.unseenTimeoutMs = options.unseenCreationTimeoutMs ?? 120_000;
     options.metrics.maxInFlight.set(options.maxInFlight);
     options.ledger.onChange((change) => {
-      this.launching.delete(change.uuid);
-      if (change.freedSlot) this.pump();
+      // A Job first seen already finished (created and done while the watch was down) frees its launch slot.
+      const wasLaunching = this.launching.delete(change.uuid);
+      if (change.freedSlot || wasLaunching) this.pump();
       else this.updateGauges();
     });
   }
