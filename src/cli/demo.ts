@@ -44,7 +44,6 @@ export function addDemoCommand(program: Command, io: CliIO, exit: (code: number)
               `${s.cancelled} cancelled; ${s.duplicates} duplicates, ${s.lost} lost`,
             `dispatch latency (Buildkite job created -> Kubernetes Job created): p50 ${s.dispatch_latency_seconds.p50}s, ` +
               `p99 ${s.dispatch_latency_seconds.p99}s`,
-            ...result.notes.map((note) => `note: ${note}`),
             result.ok ? 'every job ended as expected' : 'NOT as expected:',
             ...result.unexpected.map((line) => `  ${line}`),
             '',

@@ -9,9 +9,8 @@ import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server
 import type { SimJob } from '../../sim/buildkite/model.js';
 import { loadConfig } from '../config/load.js';
 import { runController } from '../controller.js';
-import { JOB_UUID_LABEL } from '../intake/ledger.js';
+import { UUID_LABEL } from '../podspec/labels.js';
 import { createLogger } from '../observability/logger.js';
-import { CAPABILITIES } from './capabilities.js';
 import { startFakeTier } from './fake-cluster.js';
 import { PodAgent, type AgentPlan, type PodAgentEvent } from './pod-agent.js';
 
@@ -35,8 +34,6 @@ export interface DemoResult {
   readonly ok: boolean;
   /** Jobs that did not, one line each. */
   readonly unexpected: readonly string[];
-  /** Expectations that depend on what the controller can do so far. */
-  readonly notes: readonly string[];
 }
 
 export interface DemoOptions {
@@ -45,7 +42,6 @@ export interface DemoOptions {
   readonly print?: (line: string) => void;
   /** Upper bound on the run. */
   readonly timeoutMs?: number;
-  readonly watchers?: boolean;
 }
 
 type Role = 'plain' | 'podSpec' | 'sidecar' | 'resourceClass' | 'failing' | 'badImage' | 'cancelled';
@@ -110,7 +106,6 @@ interface Tracked {
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  const watchers = options.watchers ?? CAPABILITIES.watchers;
   const started = Date.now();
   const print = (text: string): void => {
     options.print?.(`+${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s  ${text}`);
@@ -138,7 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
 
     const unsubscribe = kube.onJobChange(({ type, job }) => {
-      const entry = tracked.get(job.metadata.labels?.[JOB_UUID_LABEL] ?? '');
+      const entry = tracked.get(job.metadata.labels?.[UUID_LABEL] ?? '');
       if (entry === undefined || type !== 'ADDED') return;
       entry.kubeJobs++;
       entry.createdAt ??= Date.now();
@@ -208,7 +203,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     while (Date.now() < deadline) {
       for (const entry of tracked.values()) reportEnd(entry, reported, print);
       const phases = await podPhases();
-      pending = [...tracked.values()].filter((entry) => expected(entry, phases, watchers) !== undefined);
+      pending = [...tracked.values()].filter((entry) => expected(entry, phases) !== undefined);
       if (pending.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -221,19 +216,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const unexpected: string[] = [];
     const phases = await podPhases();
     for (const entry of pending) {
-      unexpected.push(
-        `${short(entry.job.id)} ${entry.step.label}: ${expected(entry, phases, watchers) ?? ''}`,
-      );
+      unexpected.push(`${short(entry.job.id)} ${entry.step.label}: ${expected(entry, phases) ?? ''}`);
     }
     if (end.code !== 0) unexpected.push(`controller exited ${end.code}: ${end.reason}`);
     for (const error of agent.errors) unexpected.push(`agent: ${error}`);
-    const notes = watchers
-      ? []
-      : [
-          'the job and pod watchers are not wired into the controller yet: the bad-image job is expected ' +
-            'to stay Pending with ErrImagePull, and the cancelled job to keep its Pending pod',
-        ];
-    return { summary: summarise(tracked), ok: unexpected.length === 0, unexpected, notes };
+    return { summary: summarise(tracked), ok: unexpected.length === 0, unexpected };
   } finally {
     shutdown.abort();
     agentStop.abort();
@@ -243,23 +230,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 }
 
 /** Undefined when the job is where it should end; else what is still missing. */
-function expected(
-  entry: Tracked,
-  podPhases: ReadonlyMap<string, string>,
-  watchers: boolean,
-): string | undefined {
+function expected(entry: Tracked, podPhases: ReadonlyMap<string, string>): string | undefined {
   const job = entry.job;
   switch (entry.step.role) {
     case 'badImage':
-      if (watchers) {
-        return job.state === 'finished' && job.detail !== null ? undefined : 'not failed with a reason yet';
-      }
-      return podPhases.get(job.id) === 'Pending' && entry.kubeJobs === 1 ? undefined : 'no Pending pod yet';
+      return job.state === 'finished' && job.detail !== null ? undefined : 'not failed with a reason yet';
     case 'cancelled':
       if (job.state !== 'canceled') return `state ${job.state}, not canceled`;
       if (entry.kubeJobs !== 1) return 'no Kubernetes Job';
-      if (watchers) return podPhases.has(job.id) ? 'pod not deleted' : undefined;
-      return undefined;
+      return podPhases.has(job.id) ? 'pod not deleted' : undefined;
     case 'failing':
       return job.state === 'finished' && job.exitStatus === '1' ? undefined : `state ${job.state}`;
     default:

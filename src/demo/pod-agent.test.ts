@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
-import { JOB_UUID_LABEL } from '../intake/ledger.js';
+import { UUID_LABEL } from '../podspec/labels.js';
 import { KubeClient } from '../kube/client.js';
 import { startFakeTier, type KubeTier } from './fake-cluster.js';
 import { PodAgent, type PodAgentEvent } from './pod-agent.js';
@@ -21,7 +21,7 @@ describe('PodAgent against the simulator and the fake tier', () => {
 
   /** A Kubernetes Job for the Buildkite job, as the controller would create it (pod template labelled). */
   async function createJob(uuid: string): Promise<void> {
-    const labels = { [JOB_UUID_LABEL]: uuid };
+    const labels = { [UUID_LABEL]: uuid };
     const kube = new KubeClient({ kubeConfig: tier.kubeConfig, qps: 100, burst: 100 });
     const created = await kube.jobs.create(tier.namespace, {
       metadata: { name: `buildkite-${uuid}`, labels },

@@ -4,7 +4,7 @@
  * agent REST API, and moves the pod to Succeeded or Failed. Used by the demo and the scenario suite,
  * against any Kubernetes tier that can report and drive pods ({@link PodLifecycle}).
  */
-import { JOB_UUID_LABEL } from '../intake/ledger.js';
+import { UUID_LABEL } from '../podspec/labels.js';
 
 export interface PodInfo {
   readonly namespace: string;
@@ -177,5 +177,5 @@ function stringField(body: unknown, key: string): string | undefined {
 
 /** The pod's Buildkite job, from the label every pod the controller creates carries. */
 export function jobUuidOf(labels: Readonly<Record<string, string>> | undefined): string | undefined {
-  return labels?.[JOB_UUID_LABEL];
+  return labels?.[UUID_LABEL];
 }

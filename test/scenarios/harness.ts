@@ -10,13 +10,9 @@ import { join, resolve } from 'node:path';
 import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
 import { loadConfig } from '../../src/config/load.js';
 import { runController } from '../../src/controller.js';
-import {
-  CAPABILITIES as CONTROLLER_CAPABILITIES,
-  type Capabilities as ControllerCapabilities,
-} from '../../src/demo/capabilities.js';
 import { isFinishedJob, startFakeTier, type KubeTier } from '../../src/demo/fake-cluster.js';
 import { PodAgent, type AgentPlan } from '../../src/demo/pod-agent.js';
-import { JOB_UUID_LABEL } from '../../src/intake/ledger.js';
+import { UUID_LABEL } from '../../src/podspec/labels.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 export const AGENT_TOKEN = 'bkct_scenarios';
@@ -24,13 +20,12 @@ export const API_TOKEN = 'bkua_scenarios';
 export const QUEUE = 'k8s';
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
-export interface Capabilities extends ControllerCapabilities {
+export interface Capabilities {
   /** The tier injects Kubernetes API faults (only the fake can); a real tier sets this false. */
   readonly kubeFaults: boolean;
 }
 
-/** `watchers` is the controller's flag (src/demo/capabilities.ts), shared with the demo. */
-export const CAPABILITIES: Capabilities = { ...CONTROLLER_CAPABILITIES, kubeFaults: true };
+export const CAPABILITIES: Capabilities = { kubeFaults: true };
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string | number };
 
@@ -110,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const unsubscribe = kube.onJobChange(({ type, job }) => {
     const name = job.metadata.name ?? '';
     if (type === 'ADDED') {
-      const uuid = job.metadata.labels?.[JOB_UUID_LABEL] ?? '';
+      const uuid = job.metadata.labels?.[UUID_LABEL] ?? '';
       createdPerJob.set(uuid, (createdPerJob.get(uuid) ?? 0) + 1);
     }
     if (type === 'DELETED' || isFinishedJob(job)) unfinished.delete(name);
@@ -262,7 +257,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const jobsByUuid = async (): Promise<Map<string, number>> => {
     const counts = new Map<string, number>();
     for (const job of await kube.jobs()) {
-      const uuid = job.metadata.labels?.[JOB_UUID_LABEL] ?? '';
+      const uuid = job.metadata.labels?.[UUID_LABEL] ?? '';
       counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
     }
     return counts;

@@ -1,11 +1,7 @@
-/**
- * Scenarios that need the job watcher, pod watcher and cancel checker. They are skipped, visibly,
- * until `CAPABILITIES.watchers` is flipped in harness.ts when the watchers are wired into the
- * controller; nothing else gates them.
- */
+/** Scenarios of the job watcher, pod watcher and cancel checker: every runtime failure reaches Buildkite. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PodInfo } from '../../src/demo/pod-agent.js';
-import { CAPABILITIES, startHarness, type Harness } from './harness.js';
+import { startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 
@@ -42,7 +38,7 @@ async function nextJobRuns(): Promise<void> {
   expect(h.sim.job(next)?.finishedBy).toBe('agent');
 }
 
-describe.skipIf(!CAPABILITIES.watchers)('scenarios needing the watchers (CAPABILITIES.watchers)', () => {
+describe('scenarios of the watchers', () => {
   beforeEach(async () => {
     h = await startHarness();
   });
