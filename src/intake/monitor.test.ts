@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
-import { StacksJobSource } from '../buildkite/stacks/client.js';
+import type { BuildkiteSim } from '../../sim/buildkite/server.js';
+import { startTestWorld, type TestWorld } from '../../test/support/world.js';
+import type { StacksJobSource } from '../buildkite/stacks/client.js';
 import { Monitor, type MonitorEnd, type MonitorOptions } from './monitor.js';
 import { parseTags } from './tags.js';
 import { quietLogger, testMetrics } from './test-support.js';
 import type { IntakeJob } from './types.js';
 
-const TOKEN = 'bkct_monitor';
-
 describe('Monitor against the Buildkite simulator', () => {
+  let world: TestWorld;
   let sim: BuildkiteSim;
   let source: StacksJobSource;
   let pages: IntakeJob[][];
@@ -16,19 +16,8 @@ describe('Monitor against the Buildkite simulator', () => {
   let controller: AbortController;
 
   beforeEach(async () => {
-    sim = await startBuildkiteSim({ agentToken: TOKEN, rateLimits: false });
-    source = new StacksJobSource({
-      endpoint: sim.agentEndpoint,
-      agentToken: TOKEN,
-      timeoutMs: 2000,
-      version: 'test',
-      logger: quietLogger,
-      stackKey: 'stack',
-      queueKey: 'k8s',
-      retry: { attempts: 1, baseMs: 1, maxMs: 1, maxRetryAfterMs: 1000 },
-    });
-    const registered = await source.register();
-    if (!registered.ok) throw new Error(registered.error.message);
+    world = await startTestWorld();
+    ({ sim, source } = world);
     pages = [];
     waits = [];
     controller = new AbortController();
@@ -36,8 +25,7 @@ describe('Monitor against the Buildkite simulator', () => {
 
   afterEach(async () => {
     controller.abort();
-    await source.close();
-    await sim.close();
+    await world.close();
   });
 
   /** Runs the monitor for `polls` polls (the injected sleep stops it after that many waits). */

@@ -1,41 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
-import { StacksJobSource } from '../buildkite/stacks/client.js';
+import type { BuildkiteSim } from '../../sim/buildkite/server.js';
+import { startTestWorld, type TestWorld } from '../../test/support/world.js';
 import { Reserver } from './reserver.js';
 import { quietLogger } from './test-support.js';
 import type { IntakeJob } from './types.js';
 
-const TOKEN = 'bkct_reserver';
 const listed = (id: string): IntakeJob => ({ id, priority: 0, agentQueryRules: [], queriedAt: 0 });
 
 describe('Reserver against the Buildkite simulator', () => {
+  let world: TestWorld;
   let sim: BuildkiteSim;
-  const sources: StacksJobSource[] = [];
-
-  const stack = async (key: string): Promise<StacksJobSource> => {
-    const source = new StacksJobSource({
-      endpoint: sim.agentEndpoint,
-      agentToken: TOKEN,
-      timeoutMs: 2000,
-      version: 'test',
-      logger: quietLogger,
-      stackKey: key,
-      queueKey: 'k8s',
-      retry: { attempts: 1, baseMs: 1, maxMs: 1, maxRetryAfterMs: 10 },
-    });
-    sources.push(source);
-    const registered = await source.register();
-    if (!registered.ok) throw new Error(registered.error.message);
-    return source;
-  };
 
   beforeEach(async () => {
-    sim = await startBuildkiteSim({ agentToken: TOKEN, rateLimits: false });
+    world = await startTestWorld();
+    sim = world.sim;
   });
   afterEach(async () => {
-    for (const source of sources.splice(0)) await source.close();
-    await sim.close();
+    await world.close();
   });
+  const stack = (key: string) => world.stack(key);
 
   it('passes on the granted jobs in listing order and sends the expiry', async () => {
     const ours = await stack('ours');

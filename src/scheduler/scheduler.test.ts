@@ -1,15 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
-import { startFakeKube, type FakeKube } from '../../sim/kube/index.js';
-import { StacksJobSource } from '../buildkite/stacks/client.js';
+import type { BuildkiteSim } from '../../sim/buildkite/server.js';
+import type { FakeKube } from '../../sim/kube/index.js';
+import { startTestWorld, type TestWorld } from '../../test/support/world.js';
+import type { StacksJobSource } from '../buildkite/stacks/client.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { quietLogger, testMetrics } from '../intake/test-support.js';
-import { KubeClient } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import { KUBERNETES_PLUGIN_KEY } from '../podspec/plugins.js';
 import { JOB_CREATED_NOTIFICATION, REJECTED_PREFIX, Scheduler } from './scheduler.js';
-
-const TOKEN = 'bkct_scheduler';
 
 function config(yaml = ''): Config {
   const loaded = loadConfig({ configPath: 'c.yaml', readFile: () => yaml });
@@ -18,35 +17,19 @@ function config(yaml = ''): Config {
 }
 
 describe('Scheduler against the simulators', () => {
+  let world: TestWorld;
   let sim: BuildkiteSim;
   let kube: FakeKube;
   let source: StacksJobSource;
   let client: KubeClient;
 
   beforeEach(async () => {
-    sim = await startBuildkiteSim({ agentToken: TOKEN, rateLimits: false });
-    kube = await startFakeKube({ jobController: false });
-    source = new StacksJobSource({
-      endpoint: sim.agentEndpoint,
-      agentToken: TOKEN,
-      timeoutMs: 2000,
-      version: 'test',
-      logger: quietLogger,
-      stackKey: 'stack',
-      queueKey: 'k8s',
-      retry: { attempts: 1, baseMs: 1, maxMs: 1, maxRetryAfterMs: 10 },
-      notifications: { intervalMs: 5 },
-    });
-    const registered = await source.register();
-    if (!registered.ok) throw new Error(registered.error.message);
-    client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000 });
+    world = await startTestWorld();
+    ({ sim, kube, source, client } = world);
   });
 
   afterEach(async () => {
-    await source.close();
-    await client.close();
-    await kube.close();
-    await sim.close();
+    await world.close();
   });
 
   function scheduler(yaml = '') {

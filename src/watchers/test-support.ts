@@ -1,14 +1,14 @@
 /** Shared set-up of the watcher tests: Buildkite simulator, fake Kubernetes API, clients, objects. */
-import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
-import { startFakeKube, type FakeKube } from '../../sim/kube/index.js';
-import { StacksJobSource } from '../buildkite/stacks/client.js';
+import type { BuildkiteSim } from '../../sim/buildkite/server.js';
+import type { FakeKube } from '../../sim/kube/index.js';
+import { startTestWorld } from '../../test/support/world.js';
+import type { StacksJobSource } from '../buildkite/stacks/client.js';
 import { UUID_LABEL } from '../podspec/labels.js';
 import { quietLogger, testMetrics } from '../intake/test-support.js';
-import { KubeClient } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import type { Job, Pod } from '../kube/types.js';
 import { CancelChecker } from './cancel-checker.js';
 
-const TOKEN = 'bkct_watchers';
 export const NS = 'default';
 
 export interface WatcherWorld {
@@ -26,54 +26,26 @@ export interface WatcherWorld {
 }
 
 export async function startWorld(options: { jobController?: boolean } = {}): Promise<WatcherWorld> {
-  const sim = await startBuildkiteSim({ agentToken: TOKEN, rateLimits: false });
-  const kube = await startFakeKube({ jobController: options.jobController ?? false });
-  const source = new StacksJobSource({
-    endpoint: sim.agentEndpoint,
-    agentToken: TOKEN,
-    timeoutMs: 2000,
-    version: 'test',
-    logger: quietLogger,
-    stackKey: 'stack',
-    queueKey: 'k8s',
-    retry: { attempts: 1, baseMs: 1, maxMs: 1, maxRetryAfterMs: 10 },
-    notifications: { intervalMs: 5 },
-  });
-  const registered = await source.register();
-  if (!registered.ok) throw new Error(registered.error.message);
-  const client = new KubeClient({ kubeConfig: kube.kubeConfig, qps: 1000, burst: 1000 });
+  const world = await startTestWorld(options);
   const metrics = testMetrics();
   const errors = metrics.watcherErrors;
   const checker = new CancelChecker({
-    source,
-    kube: client,
+    source: world.source,
+    kube: world.client,
     intervalMs: 5,
     logger: quietLogger,
     metrics,
     errors,
   });
   return {
-    sim,
-    kube,
-    source,
-    client,
+    ...world,
     metrics,
     checker,
     errors,
-    async job(state = 'reserved') {
-      const job = sim.createJob({ queue: 'k8s', command: 'true' });
-      if (state === 'reserved') {
-        const reserved = await source.reserveJobs([job.id], 0);
-        if (!reserved.ok) throw new Error(reserved.error.message);
-      }
-      return job.id;
-    },
+    job: (state = 'reserved') => world.job({ state }),
     async close() {
       await checker.stop();
-      await source.close();
-      await client.close();
-      await kube.close();
-      await sim.close();
+      await world.close();
     },
   };
 }
