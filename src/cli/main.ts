@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { formatGoDuration } from '../config/duration.js';
+import { processEnvironment } from '../config/environment.js';
 import { loadConfig, printableConfig, type ConfigInput, type LoadResult } from '../config/load.js';
 import { CONFIG_KEYS, OPTIONS, envName, type ConfigKey, type OptionSpec } from '../config/schema.js';
 import { AGENT_VERSION } from '../config/schema.js';
@@ -42,7 +43,7 @@ function onProcessSignal(handler: (signal: string) => 'exit' | 'continue'): () =
 const processIO = (): CliIO => ({
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  env: process.env,
+  env: processEnvironment(),
   isTTY: process.stdout.isTTY,
 });
 
