@@ -57,7 +57,7 @@ const cases = pipelines.flatMap((pipeline) =>
 
 describe('docs/plugin.md examples', () => {
   it('has the examples this test expects', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(10);
+    expect(cases.length).toBeGreaterThanOrEqual(11);
     expect(podTemplate).not.toBe('');
     expect(controllerConfig).not.toBe('');
   });
@@ -82,5 +82,6 @@ describe('docs/plugin.md examples', () => {
     expect(await output('big build')).toContain('node-pool: large');
     expect(await output('integration')).toContain('name: sidecar-0');
     expect(await output('labelled')).toContain('activeDeadlineSeconds: 3600');
+    expect(await output('patched-command')).toContain('value: make test-race');
   });
 });
