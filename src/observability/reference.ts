@@ -12,7 +12,7 @@ export async function metricsReference(): Promise<string> {
     '',
     '<!-- Generated from src/observability/metrics.ts and src/kube/informer.ts by `npm run docs`; a test fails when this file is stale. -->',
     '',
-    'The controller serves these on `GET /metrics` of its health server (`prometheus-port`), in the Prometheus',
+    'When `prometheus-port` is set, the controller serves these on `GET /metrics` of that port, in the Prometheus',
     'text format, together with the standard Node.js process metrics (`process_*`, `nodejs_*`).',
     '',
     '| Name | Type | Labels | Meaning |',
