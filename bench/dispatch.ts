@@ -42,7 +42,7 @@ const program = new Command()
   .parse();
 const options = program.opts<Options>();
 if (options.scenario !== 'steady' && options.scenario !== 'burst') {
-  program.error(`--scenario must be steady or burst, not ${String(options.scenario)}`);
+  program.error(`--scenario must be steady or burst, not ${options.scenario}`);
 }
 if (!(options.jobs > 0) || !(options.rate > 0)) program.error('--jobs and --rate must be positive');
 
