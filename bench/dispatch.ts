@@ -31,6 +31,7 @@ interface Options {
   readonly scenario: string;
   readonly jobs: number;
   readonly rate: number;
+  readonly maxInFlight: number;
   readonly json: boolean;
 }
 
@@ -38,6 +39,7 @@ const program = new Command()
   .option('--scenario <name>', 'steady or burst', 'steady')
   .option('--jobs <n>', 'jobs to schedule', (v) => Number.parseInt(v, 10), 200)
   .option('--rate <r>', 'jobs per second (steady)', Number.parseFloat, 10)
+  .option('--max-in-flight <n>', 'controller max-in-flight (0: no limit)', (v) => Number.parseInt(v, 10), 25)
   .option('--json', 'print one JSON document', false)
   .parse();
 const options = program.opts<Options>();
@@ -45,6 +47,7 @@ if (options.scenario !== 'steady' && options.scenario !== 'burst') {
   program.error(`--scenario must be steady or burst, not ${options.scenario}`);
 }
 if (!(options.jobs > 0) || !(options.rate > 0)) program.error('--jobs and --rate must be positive');
+if (!(options.maxInFlight >= 0)) program.error('--max-in-flight must be 0 or more');
 
 /** CPU seconds (user + system) and peak RSS in MiB of a live process. */
 function processUsage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
@@ -72,10 +75,16 @@ function pick(counts: Record<string, number>, keep: (key: string) => boolean): R
   return Object.fromEntries(Object.entries(counts).filter(([k]) => keep(k)));
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+async function until(
+  condition: () => boolean,
+  what: string | (() => string),
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    }
     await sleep(10);
   }
 }
@@ -108,6 +117,7 @@ async function main(): Promise<void> {
       `queue: ${QUEUE}`,
       `tags: ["queue=${QUEUE}"]`,
       'poll-interval: 1s',
+      `max-in-flight: ${options.maxInFlight}`,
       'log-format: json',
       'log-level: warn',
     ].join('\n'),
@@ -150,7 +160,7 @@ async function main(): Promise<void> {
     const scheduleSeconds = options.scenario === 'steady' ? options.jobs / options.rate : 0;
     await until(
       () => ids.every((id) => jobAddedAt.has(id)),
-      'every job to get its Job',
+      () => `every job to get its Job (${jobAddedAt.size} of ${ids.length} have one)`,
       (scheduleSeconds + 60) * 1000,
     );
     const allDispatchedSeconds = (performance.now() - start) / 1000;
@@ -173,6 +183,7 @@ async function main(): Promise<void> {
       jobs: options.jobs,
       ...(options.scenario === 'steady' ? { ratePerSecond: options.rate } : {}),
       pollInterval: '1s',
+      maxInFlight: options.maxInFlight,
       latencySeconds: {
         p50: seconds(percentile(latencies, 50)),
         p90: seconds(percentile(latencies, 90)),
