@@ -161,7 +161,8 @@ async function main(): Promise<void> {
     await until(
       () => ids.every((id) => jobAddedAt.has(id)),
       () => `every job to get its Job (${jobAddedAt.size} of ${ids.length} have one)`,
-      (scheduleSeconds + 60) * 1000,
+      // The default Kubernetes QPS budget (10/s) alone needs jobs/10 seconds of creates.
+      (scheduleSeconds + options.jobs / 5 + 60) * 1000,
     );
     const allDispatchedSeconds = (performance.now() - start) / 1000;
     await until(() => ids.every((id) => sim.job(id)?.state === 'finished'), 'every job to finish', 60_000);
