@@ -32,6 +32,8 @@ export interface KubeTier {
   dropWatches(): number;
   /** The Jobs in the namespace now. */
   jobs(): Promise<readonly KubeObject[]>;
+  /** Kubernetes API requests served so far, keyed `<verb> <resource>`; only the fake counts them. */
+  requestCounts: (() => Record<string, number>) | undefined;
   /** Every Job change from now on, in order; returns the unsubscribe function. */
   onJobChange(listener: (change: JobChange) => void): () => void;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export async function startFakeTier(options: { readonly agentToken: string }): P
     },
     dropWatches: () => kube.faults.dropWatches(),
     jobs: () => Promise.resolve(kube.store.list('jobs', namespace)),
+    requestCounts: () => kube.requestCounts(),
     onJobChange: (listener) =>
       kube.store.subscribe((change) => {
         if (change.resource === 'jobs' && change.object.metadata.namespace === namespace) {
