@@ -90,6 +90,30 @@ steps:
     ]);
   });
 
+  it('reports image references the controller or the kubelet would refuse', () => {
+    expect(
+      findings(`steps:
+  - command: a
+    plugins:
+      - kubernetes:
+          podSpec:
+            containers:
+              - image: Alpine:3
+              - image: alpine:3.20
+          sidecars:
+            - image: "nginx:latest plus junk"
+          podSpecPatch:
+            containers:
+              - name: container-0
+                image: "busybox@sha256:abc"
+`),
+    ).toEqual([
+      '7:17: steps[0].plugins[0].kubernetes.podSpec.containers[0].image: repository name must be lowercase "Alpine:3"',
+      '10:15: steps[0].plugins[0].kubernetes.sidecars[0].image: invalid reference format "nginx:latest plus junk"',
+      '14:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[0].image: invalid reference format "busybox@sha256:abc"',
+    ]);
+  });
+
   it('rejects podSpecPatch command changes on the containers the controller guards', () => {
     expect(
       findings(`steps:

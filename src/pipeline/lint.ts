@@ -6,6 +6,7 @@
 import '../config/params.js';
 import { decode, isPlainObject, shapeOf, type FieldType, type PathSegment } from '../config/shape.js';
 import { parsePipelineYaml, type PipelineError } from './document.js';
+import { parseImageReference } from '../podspec/image-ref.js';
 import { KUBERNETES_PLUGIN_KEY } from '../podspec/plugins.js';
 import { jobsOf } from './jobs.js';
 import { describePath, type PluginEntry } from './steps.js';
@@ -68,8 +69,42 @@ function lintKubernetesPlugin(plugin: PluginEntry, report: Report): void {
   }
   lintShape(config, path, report);
   lintOverrides(config, path, report);
+  lintImages(config, path, report);
   const patch = field(config, 'podSpecPatch');
   if (patch !== undefined && isPlainObject(patch[1])) lintPatch(patch[1], [...path, patch[0]], report);
+}
+
+/**
+ * Image references of the containers the plugin gives: the controller fails the job on a bad one in podSpec or
+ * sidecars, and a bad one set by podSpecPatch leaves the pod stuck with InvalidImageName.
+ */
+function lintImages(config: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
+  const lists: [string, string][] = [
+    ['podSpec', 'containers'],
+    ['podSpec', 'initContainers'],
+    ['podSpecPatch', 'containers'],
+    ['podSpecPatch', 'initContainers'],
+  ];
+  const containerLists: [readonly PathSegment[], unknown][] = [];
+  for (const [specName, listName] of lists) {
+    const spec = field(config, specName);
+    if (spec === undefined || !isPlainObject(spec[1])) continue;
+    const list = field(spec[1], listName);
+    if (list !== undefined) containerLists.push([[...path, spec[0], list[0]], list[1]]);
+  }
+  const sidecars = field(config, 'sidecars');
+  if (sidecars !== undefined) containerLists.push([[...path, sidecars[0]], sidecars[1]]);
+  for (const [listPath, list] of containerLists) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((container: unknown, index) => {
+      if (!isPlainObject(container)) return;
+      const image = field(container, 'image');
+      if (image === undefined || typeof image[1] !== 'string' || image[1] === '') return;
+      const parsed = parseImageReference(image[1]);
+      if (!parsed.ok)
+        report('error', [...listPath, index, image[0]], `${parsed.error} ${JSON.stringify(image[1])}`);
+    });
+  }
 }
 
 /** The config against the plugin's shape, as strictly as the JSON schema. */
