@@ -10,7 +10,7 @@ import { StacksJobSource } from './buildkite/stacks/client.js';
 import { fetchTokenIdentity } from './buildkite/token.js';
 import type { Config } from './config/schema.js';
 import { Deduper } from './intake/deduper.js';
-import { describeBuildkiteError } from './intake/describe.js';
+import { describeBuildkiteError } from './buildkite/types.js';
 import { JobLedger } from './intake/ledger.js';
 import { Limiter } from './intake/limiter.js';
 import { Monitor } from './intake/monitor.js';

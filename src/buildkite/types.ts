@@ -115,3 +115,8 @@ export type ApiResult<T> =
 export function isPermanentError(error: BuildkiteError): boolean {
   return error.kind === 'permanent';
 }
+
+/** One-line description of a Buildkite API error for logs. */
+export function describeBuildkiteError(error: BuildkiteError): string {
+  return `${error.status === null ? 'network error' : `HTTP ${error.status}`}: ${error.message}`;
+}

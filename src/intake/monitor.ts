@@ -9,10 +9,9 @@
  */
 import { sleep } from '../backoff.js';
 import type { JobSource } from '../buildkite/job-source.js';
-import type { BuildkiteError } from '../buildkite/types.js';
+import { describeBuildkiteError, type BuildkiteError } from '../buildkite/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { describeBuildkiteError } from './describe.js';
 import { matchJobTags, normaliseRules } from './tags.js';
 import type { IntakeJob } from './types.js';
 

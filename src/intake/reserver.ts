@@ -3,7 +3,7 @@
  * ones Buildkite granted, in listing order. Jobs it did not grant are usually reserved elsewhere.
  */
 import type { JobSource } from '../buildkite/job-source.js';
-import { describeBuildkiteError } from './describe.js';
+import { describeBuildkiteError } from '../buildkite/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { IntakeJob } from './types.js';
 

@@ -5,10 +5,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import type * as params from '../config/params.js';
 
-import type { Plain } from '../kube/types.js';
+import type { Plain, PodSpec } from '../kube/types.js';
 
-export type Job = Plain<k8s.V1Job>;
-export type PodSpec = Plain<k8s.V1PodSpec>;
+export type { Job, PodSpec } from '../kube/types.js';
 export type Container = Plain<k8s.V1Container>;
 export type EnvVar = Plain<k8s.V1EnvVar>;
 export type EnvFromSource = Plain<k8s.V1EnvFromSource>;

@@ -7,7 +7,7 @@
 import { stringify as stringifyYaml } from 'yaml';
 import type { JobSource } from '../buildkite/job-source.js';
 import type { Config } from '../config/schema.js';
-import { describeBuildkiteError } from '../intake/describe.js';
+import { describeBuildkiteError } from '../buildkite/types.js';
 import type { DispatchOutcome, IntakeJob } from '../intake/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { describeKubeError } from '../kube/errors.js';

@@ -3,8 +3,7 @@
  * pending pod or podless Job; a job cancelled in Buildkite gets its pod (or Job) deleted at once.
  */
 import type { JobSource } from '../buildkite/job-source.js';
-import type { JobState } from '../buildkite/types.js';
-import { describeBuildkiteError } from '../intake/describe.js';
+import { describeBuildkiteError, type JobState } from '../buildkite/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';

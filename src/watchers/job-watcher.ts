@@ -5,8 +5,7 @@
  */
 import type { Counter } from 'prom-client';
 import type { JobSource } from '../buildkite/job-source.js';
-import type { JobState } from '../buildkite/types.js';
-import { describeBuildkiteError } from '../intake/describe.js';
+import { describeBuildkiteError, type JobState } from '../buildkite/types.js';
 import { isJobFinished } from '../intake/ledger.js';
 import type { KubeClient } from '../kube/client.js';
 import { isTombstone, type InformerHandler } from '../kube/informer.js';

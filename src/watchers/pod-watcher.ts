@@ -7,8 +7,12 @@ import type { V1ContainerStatus } from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import { backoffDelay, sleep, type BackoffPolicy } from '../backoff.js';
 import type { JobSource } from '../buildkite/job-source.js';
-import { isPermanentError, type ApiResult, type JobState } from '../buildkite/types.js';
-import { describeBuildkiteError } from '../intake/describe.js';
+import {
+  describeBuildkiteError,
+  isPermanentError,
+  type ApiResult,
+  type JobState,
+} from '../buildkite/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { isTombstone, type InformerHandler } from '../kube/informer.js';
 import type { Plain, Pod } from '../kube/types.js';
