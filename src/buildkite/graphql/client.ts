@@ -183,19 +183,24 @@ export class GraphqlJobSource implements JobSource {
     );
     if (!org.ok) return org;
     if (org.value === null) {
-      return {
-        ok: false,
-        error: {
-          kind: 'permanent',
-          status: null,
-          message: `invalid organization: ${this.options.organizationSlug}`,
-        },
-      };
+      return this.invalidOrganization();
     }
     return {
       ok: true,
       value: { key: this.options.organizationSlug, clusterQueueKey: this.options.queue },
       retryAfterMs: null,
+    };
+  }
+
+  /** GraphQL answers `organization: null` for an unknown slug (or a token without access to it). */
+  private invalidOrganization(): ApiResult<never> {
+    return {
+      ok: false,
+      error: {
+        kind: 'permanent',
+        status: null,
+        message: `invalid organization: ${this.options.organizationSlug}`,
+      },
     };
   }
 
@@ -232,14 +237,7 @@ export class GraphqlJobSource implements JobSource {
     if (!res.ok) return res;
     const org = res.value;
     if (org?.id == null) {
-      return {
-        ok: false,
-        error: {
-          kind: 'permanent',
-          status: null,
-          message: `invalid organization: ${this.options.organizationSlug}`,
-        },
-      };
+      return this.invalidOrganization();
     }
     const jobs: ScheduledJob[] = [];
     for (const edge of org.jobs.edges ?? []) {
