@@ -101,7 +101,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 
   try {
-    const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await freePorts(6);
+    const { etcdPort, etcdPeerPort, apiPort, kcmPort, schedulerPort, kwokPort } = await freePorts([
+      'etcdPort',
+      'etcdPeerPort',
+      'apiPort',
+      'kcmPort',
+      'schedulerPort',
+      'kwokPort',
+    ] as const);
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const etcd = start('etcd', [
       `--data-dir=${join(dir, 'etcd')}`,
@@ -309,11 +316,10 @@ async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(killed);
 }
 
-/** Distinct free TCP ports on 127.0.0.1 (held together while choosing, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
+/** Distinct free TCP ports on 127.0.0.1, one per name (held together while choosing, so they differ). */
+async function freePorts<Name extends string>(names: readonly Name[]): Promise<Record<Name, number>> {
   const servers = await Promise.all(
-    Array.from(
-      { length: count },
+    names.map(
       () =>
         new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
           const server = createServer();
@@ -324,10 +330,12 @@ async function freePorts(count: number): Promise<number[]> {
         }),
     ),
   );
-  const ports = servers.map((server) => {
+  const ports = {} as Record<Name, number>;
+  servers.forEach((server, i) => {
     const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return address.port;
+    const name = names[i];
+    if (address === null || typeof address === 'string' || name === undefined) throw new Error('no port');
+    ports[name] = address.port;
   });
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
