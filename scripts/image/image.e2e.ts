@@ -4,7 +4,7 @@
  * Needs root (chroot); SKIP_IMAGE_TESTS=1 skips it on machines without.
  */
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,9 +76,18 @@ describe.skipIf(process.env.SKIP_IMAGE_TESTS === '1')('container image (npm run 
     expect((await runImage(['--version'], ['/usr/local/bin/node'])).trim()).toBe(`v${pinnedNodeVersion()}`);
   });
 
-  it('runs the demo: controller, simulated Buildkite and Kubernetes, with production dependencies only', async () => {
-    const summary = JSON.parse(await runImage(['demo', '--jobs', '3', '--json'])) as Record<string, unknown>;
-    expect(summary).toMatchObject({ jobs: 3, created: 3, lost: 0, duplicates: 0 });
+  it('runs the demo (controller, simulated Buildkite and Kubernetes) with production dependencies only and nothing writable', async () => {
+    // Upstream's chart mounts the root filesystem read-only and no emptyDir on /tmp: so /tmp too.
+    await chmod(join(rootfs, 'tmp'), 0o755);
+    try {
+      const summary = JSON.parse(await runImage(['demo', '--jobs', '3', '--json'])) as Record<
+        string,
+        unknown
+      >;
+      expect(summary).toMatchObject({ jobs: 3, created: 3, lost: 0, duplicates: 0 });
+    } finally {
+      await chmod(join(rootfs, 'tmp'), 0o1777);
+    }
   });
 
   it('lets its user write nowhere but /tmp, as with a read-only root filesystem', async () => {
