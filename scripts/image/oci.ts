@@ -238,7 +238,7 @@ function descriptorOf(d: Descriptor): Descriptor {
 }
 
 /** A pass-through stream that hashes and counts what flows through it. */
-export function hashingStream(): { stream: Transform; digest: () => string; size: () => number } {
+function hashingStream(): { stream: Transform; digest: () => string; size: () => number } {
   const hash = createHash('sha256');
   let size = 0;
   const stream = new Transform({

@@ -2,14 +2,14 @@
  * Reads an OCI layout tarball back, checking every digest on the way, and applies its layers in order to a
  * directory: what a container runtime does before it starts the image, minus the container.
  */
-import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { runCommand } from './command.js';
-import { blobPath, fileDigest, hashingStream, sha256 } from './oci.js';
+import { blobPath, fileDigest, sha256 } from './oci.js';
 
 export interface UnpackedImage {
   readonly manifestDigest: string;
@@ -71,27 +71,20 @@ export async function readLayoutArchive(archive: string, dir: string): Promise<U
 }
 
 /**
- * Applies the layers in order to `rootfs` with GNU tar, checking each uncompressed tar against its diff_id.
- * Whiteouts (files deleted by a later layer) are refused: our images only add files.
+ * Applies the layers in order to `rootfs` with GNU tar, after checking each uncompressed tar against its
+ * diff_id. Whiteouts (files deleted by a later layer) are refused: our images only add files.
  */
 export async function applyLayers(image: UnpackedImage, rootfs: string): Promise<void> {
   for (const layer of image.layers) {
-    const tar = spawn('tar', ['-x', '-p', '--numeric-owner', '-C', rootfs, '-f', '-'], {
-      stdio: ['pipe', 'ignore', 'pipe'],
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(layer.path), createGunzip(), async (tar: AsyncIterable<Buffer>) => {
+      for await (const chunk of tar) hash.update(chunk);
     });
-    let stderr = '';
-    tar.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve, reject) => {
-      tar.on('error', reject);
-      tar.on('close', resolve);
-    });
-    const tarStream = hashingStream();
-    await pipeline(createReadStream(layer.path), createGunzip(), tarStream.stream, tar.stdin);
-    const code = await exited;
-    if (code !== 0) throw new Error(`tar -x of ${layer.path} exited ${String(code)}: ${stderr.trim()}`);
-    const diffId = tarStream.digest();
-    if (diffId !== layer.diffId)
+    const diffId = `sha256:${hash.digest('hex')}`;
+    if (diffId !== layer.diffId) {
       throw new Error(`layer ${layer.path}: diff_id ${diffId}, config says ${layer.diffId}`);
+    }
+    await runCommand('tar', ['-xzpf', layer.path, '--numeric-owner', '-C', rootfs]);
   }
   const whiteouts = (await readdir(rootfs, { recursive: true })).filter((p) => /(^|\/)\.wh\./.test(p));
   if (whiteouts.length > 0) throw new Error(`whiteouts are not supported: ${whiteouts.join(', ')}`);
