@@ -30,23 +30,22 @@ import {
 import { extractDebianPackages, fetchDebianPackages, fetchNodePackage, stageApp } from './sources.js';
 
 const projectDir = fileURLToPath(new URL('../..', import.meta.url));
-const { values } = parseArgs({
-  options: {
-    output: { type: 'string', default: join(projectDir, 'dist', 'image', 'agent-stack-k8s-oci.tar') },
-  },
-});
-const output = resolve(values.output);
 const cacheDir = join(homedir(), '.cache', 'agent-stack-k8s', 'image');
 
 try {
-  await build();
+  const { values } = parseArgs({
+    options: {
+      output: { type: 'string', default: join(projectDir, 'dist', 'image', 'agent-stack-k8s-oci.tar') },
+    },
+  });
+  await build(resolve(values.output));
 } catch (error) {
-  // Every step is required; say which one failed and stop.
+  // Every step is required; say which one failed (or which argument is wrong) and stop.
   console.error(`image: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 }
 
-async function build(): Promise<void> {
+async function build(output: string): Promise<void> {
   const architecture = ociArchitecture(process.arch);
   if (!architecture) throw new Error(`no image for this machine's architecture (${process.arch})`);
   const nodeVersion = pinnedNodeVersion();
