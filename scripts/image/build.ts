@@ -35,7 +35,7 @@ const cacheDir = join(homedir(), '.cache', 'agent-stack-k8s', 'image');
 try {
   const { values } = parseArgs({
     options: {
-      output: { type: 'string', default: join(projectDir, 'dist', 'image', 'agent-stack-k8s-oci.tar') },
+      output: { type: 'string', default: join(projectDir, 'build', 'image', 'agent-stack-k8s-oci.tar') },
     },
   });
   await build(resolve(values.output));
