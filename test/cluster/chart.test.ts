@@ -3,10 +3,12 @@
  * names it renders, the config file it writes (loaded by our config loader), and its failure messages.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 
 const CHART = fileURLToPath(new URL('../../charts/agent-stack-k8s', import.meta.url));
@@ -392,5 +394,62 @@ describe('helm chart', () => {
     expect(await bad('config.max-in-flight=-1')).toContain('/config/max-in-flight');
     expect(await bad('config.pod-pending-timeout=15')).toContain('/config/pod-pending-timeout');
     expect(await bad('labels.app=mine')).toContain('/labels');
+  });
+
+  describe('docs/installation.md', () => {
+    const page = readFileSync(new URL('../../docs/installation.md', import.meta.url), 'utf8');
+    const blocks = [...page.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const documented = blocks
+      .flatMap((block) => parseAllDocuments(block).map((doc) => doc.toJS() as Record<string, unknown> | null))
+      .filter((object): object is Record<string, unknown> => object !== null);
+
+    it('shows a values file the chart renders into a config the controller loads', async () => {
+      const values = documented.find((object) => object.kind === undefined);
+      expect(values).toMatchObject({
+        agentToken: expect.any(String) as unknown,
+        config: { queue: 'my-queue' },
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'chart-values-'));
+      try {
+        writeFileSync(join(dir, 'values.yaml'), stringify(values));
+        const { loaded } = loadRenderedConfig(await renderChart({ valuesFile: join(dir, 'values.yaml') }));
+        expect(loaded.ok && loaded.config.queue).toBe('my-queue');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('shows the manifests the chart renders for release agent-stack-k8s', async () => {
+      const rendered = await renderChart({
+        set: { agentToken: 't', image: '<controller image>', 'config.queue': 'my-queue' },
+      });
+      const manifests = documented.filter((object) => object.kind !== undefined) as unknown as Manifest[];
+      expect(manifests.map((m) => m.kind)).toEqual([
+        'ServiceAccount',
+        'Role',
+        'RoleBinding',
+        'ConfigMap',
+        'Deployment',
+      ]);
+      for (const manifest of manifests) {
+        const object = find(rendered, manifest.kind);
+        if (manifest.kind === 'ConfigMap') {
+          const config = (file: Manifest) =>
+            parseYaml(
+              (file as unknown as { data: Record<string, string> }).data['config.yaml'] ?? '',
+            ) as unknown;
+          expect(config(manifest)).toEqual(config(object));
+          expect({ ...manifest, data: {} }).toEqual({ ...object, data: {} });
+        } else if (manifest.kind === 'Deployment') {
+          const withoutChecksums = structuredClone(object) as unknown as {
+            spec: { template: { metadata: { annotations?: unknown } } };
+          };
+          delete withoutChecksums.spec.template.metadata.annotations;
+          expect(manifest).toEqual(withoutChecksums);
+        } else {
+          expect(manifest).toEqual(object);
+        }
+      }
+    });
   });
 });
