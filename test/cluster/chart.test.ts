@@ -7,8 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
+import { startControlPlane, type ControlPlane } from '../../sim/cluster/control-plane.js';
+import { sleep } from '../../src/backoff.js';
 import { loadConfig } from '../../src/config/load.js';
 
 const CHART = fileURLToPath(new URL('../../charts/agent-stack-k8s', import.meta.url));
@@ -452,4 +455,153 @@ describe('helm chart', () => {
       }
     });
   });
+
+  describe('against a real API server', () => {
+    let cluster: ControlPlane | undefined;
+    let dispatcher: Agent | undefined;
+
+    beforeAll(async () => {
+      cluster = await startControlPlane({ apiServerOnly: true });
+      dispatcher = new Agent({ connect: { ca: cluster.caCert } });
+      for (const name of [NAMESPACE, 'monitoring']) {
+        expect(await call('POST', '/api/v1/namespaces', { metadata: { name } })).toMatchObject({
+          status: 201,
+        });
+      }
+      expect(
+        await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', POD_MONITOR_CRD),
+      ).toMatchObject({ status: 201 });
+      for (let attempt = 0; (await call('GET', '/apis/monitoring.coreos.com/v1')).status !== 200; attempt++) {
+        if (attempt > 100) throw new Error('the PodMonitor CRD was never served');
+        await sleep(100);
+      }
+    }, 300_000);
+
+    afterAll(async () => {
+      await dispatcher?.close();
+      await cluster?.stop();
+    });
+
+    async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
+      if (cluster === undefined || dispatcher === undefined) throw new Error('no control plane');
+      const response = await request(`${cluster.url}${path}`, {
+        method,
+        dispatcher,
+        headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      // Paths the server does not serve yet answer 404 with plain text.
+      const text = await response.body.text();
+      const json = String(response.headers['content-type']).startsWith('application/json');
+      return {
+        status: response.statusCode,
+        body: (json ? JSON.parse(text) : { text }) as Record<string, unknown>,
+      };
+    }
+
+    it.each([
+      ['default values', { set: { agentToken: 'token' } }],
+      ['ci/all-values.yaml', { valuesFile: ALL_VALUES }],
+    ])('accepts every object rendered from %s (dryRun=All, strict field validation)', async (_, options) => {
+      const manifests = await renderChart(options);
+      expect(manifests.length).toBeGreaterThanOrEqual(6);
+      for (const manifest of manifests) {
+        const resource = RESOURCES[manifest.kind];
+        if (resource === undefined) throw new Error(`no API path known for ${manifest.kind}`);
+        const path = `${resource.prefix}/namespaces/${manifest.metadata.namespace ?? ''}/${resource.plural}`;
+        const created = await call('POST', `${path}?dryRun=All&fieldValidation=Strict`, manifest);
+        expect({ kind: manifest.kind, ...created }, JSON.stringify(created.body)).toMatchObject({
+          kind: manifest.kind,
+          status: 201,
+          body: { kind: manifest.kind, metadata: { name: manifest.metadata.name } },
+        });
+      }
+    });
+
+    it('would notice a misspelt field (the check above is not vacuous)', async () => {
+      const deployment = structuredClone(find(await renderChart({ set: { agentToken: 't' } }), 'Deployment'));
+      const [container] = podOf([deployment]).spec.containers;
+      if (container === undefined) throw new Error('no container');
+      (container as Record<string, unknown>).livenesProbe = {
+        httpGet: { path: '/healthz', port: 'metrics' },
+      };
+      const created = await call(
+        'POST',
+        `/apis/apps/v1/namespaces/${NAMESPACE}/deployments?dryRun=All&fieldValidation=Strict`,
+        deployment,
+      );
+      expect(created.status).toBe(400);
+      expect(JSON.stringify(created.body)).toContain('unknown field');
+    });
+  });
 });
+
+/** Where each kind the chart renders is created. */
+const RESOURCES: Record<string, { prefix: string; plural: string } | undefined> = {
+  ServiceAccount: { prefix: '/api/v1', plural: 'serviceaccounts' },
+  Secret: { prefix: '/api/v1', plural: 'secrets' },
+  ConfigMap: { prefix: '/api/v1', plural: 'configmaps' },
+  Deployment: { prefix: '/apis/apps/v1', plural: 'deployments' },
+  Role: { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles' },
+  RoleBinding: { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'rolebindings' },
+  PodMonitor: { prefix: '/apis/monitoring.coreos.com/v1', plural: 'podmonitors' },
+};
+
+/**
+ * A stand-in for the Prometheus Operator's PodMonitor CRD (not vendored here): it makes the kind exist so the
+ * object's metadata and namespace are checked, and types the fields the chart sets.
+ */
+const POD_MONITOR_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'podmonitors.monitoring.coreos.com' },
+  spec: {
+    group: 'monitoring.coreos.com',
+    scope: 'Namespaced',
+    names: { kind: 'PodMonitor', listKind: 'PodMonitorList', plural: 'podmonitors', singular: 'podmonitor' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                required: ['selector'],
+                properties: {
+                  jobLabel: { type: 'string' },
+                  namespaceSelector: {
+                    type: 'object',
+                    properties: { matchNames: { type: 'array', items: { type: 'string' } } },
+                  },
+                  selector: {
+                    type: 'object',
+                    properties: {
+                      matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+                    },
+                  },
+                  podMetricsEndpoints: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        port: { type: 'string' },
+                        interval: {
+                          type: 'string',
+                          pattern: '^(0|(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$',
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
