@@ -25,6 +25,13 @@ describe('chart files', () => {
     expect(parseYaml(chartFile('values.yaml'))).toMatchObject({ image: `agent-stack-k8s:${VERSION}` });
   });
 
+  it('fails with the message docs/troubleshooting.md quotes when no token is given', () => {
+    const message = /required "([^"]+)" \.Values\.agentToken/.exec(chartFile('templates/secrets.yaml'))?.[1];
+    expect(message).toBe('agentToken must be set');
+    const page = readFileSync(new URL('../../docs/troubleshooting.md', import.meta.url), 'utf8');
+    expect(page).toContain(`): ${message ?? ''}\``);
+  });
+
   it('has a Grafana dashboard whose every query names a metric the controller serves', async () => {
     const registry = new Registry();
     createMetrics(registry);
