@@ -3,7 +3,7 @@
  * names it renders, the config file it writes (loaded by our config loader), and its failure messages.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,9 +47,10 @@ interface HelmRun {
   readonly stderr: string;
 }
 
-function helm(args: readonly string[]): Promise<HelmRun> {
+function helm(args: readonly string[], env: Record<string, string> = {}): Promise<HelmRun> {
   return new Promise((resolve) => {
-    execFile(helmBin(), [...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const options = { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } };
+    execFile(helmBin(), [...args], options, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -518,6 +519,48 @@ describe('helm chart', () => {
       }
     });
 
+    it("upgrades in place a release installed with upstream's Deployment shape (rolling update, no probes)", async () => {
+      if (cluster === undefined) throw new Error('no control plane');
+      const dir = mkdtempSync(join(tmpdir(), 'chart-upgrade-'));
+      try {
+        // The old release: this chart with a Deployment as upstream renders it (no replicas, strategy or probes).
+        const old = join(dir, 'old');
+        cpSync(CHART, old, { recursive: true });
+        writeFileSync(join(old, 'templates/deployment.yaml'), UPSTREAM_SHAPED_DEPLOYMENT);
+        expect(await call('POST', '/api/v1/namespaces', { metadata: { name: 'upgrade' } })).toMatchObject({
+          status: 201,
+        });
+        const kubeconfig = cluster.kubeconfigPath;
+        const helmHome = { HELM_CACHE_HOME: dir, HELM_CONFIG_HOME: dir, HELM_DATA_HOME: dir };
+        const inCluster = (command: 'install' | 'upgrade', chart: string) =>
+          helm(
+            [command, 'ci', chart, '-n', 'upgrade', '--kubeconfig', kubeconfig, '--set', 'agentToken=t'],
+            helmHome,
+          );
+        const installed = await inCluster('install', old);
+        expect(installed.stderr).toBe('');
+        const deployment = '/apis/apps/v1/namespaces/upgrade/deployments/ci-agent-stack-k8s';
+        expect((await call('GET', deployment)).body).toMatchObject({
+          spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%' } } },
+        });
+
+        const upgraded = await inCluster('upgrade', CHART);
+        expect(upgraded.stderr).toBe('');
+        expect(upgraded.code).toBe(0);
+        const after = (await call('GET', deployment)).body as {
+          spec: { replicas: number; strategy: unknown; template: { spec: { containers: Container[] } } };
+        };
+        expect(after.spec.strategy).toEqual({ type: 'Recreate' });
+        expect(after.spec.replicas).toBe(1);
+        expect(after.spec.template.spec.containers[0]).toMatchObject({
+          livenessProbe: { httpGet: { path: '/healthz' } },
+          readinessProbe: { httpGet: { path: '/readyz' } },
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('would notice a misspelt field (the check above is not vacuous)', async () => {
       const deployment = structuredClone(find(await renderChart({ set: { agentToken: 't' } }), 'Deployment'));
       const [container] = podOf([deployment]).spec.containers;
@@ -535,6 +578,30 @@ describe('helm chart', () => {
     });
   });
 });
+
+/** A Deployment with the names, selector and fields upstream's chart renders, and nothing else. */
+const UPSTREAM_SHAPED_DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "agent-stack-k8s.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+spec:
+  selector:
+    matchLabels:
+      app: {{ include "agent-stack-k8s.fullname" . }}
+  template:
+    metadata:
+      labels:
+        app: {{ include "agent-stack-k8s.fullname" . }}
+    spec:
+      serviceAccountName: {{ include "agent-stack-k8s.serviceAccount" . }}
+      containers:
+        - name: controller
+          image: {{ .Values.image }}
+          env:
+            - name: CONFIG
+              value: /etc/config.yaml
+`;
 
 /** Where each kind the chart renders is created. */
 const RESOURCES: Record<string, { prefix: string; plural: string } | undefined> = {
