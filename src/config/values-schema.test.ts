@@ -88,5 +88,7 @@ describe('the chart values schema', () => {
       true,
     );
     expect(check({ serviceAccountMetadata: { name: 'mine' } })).toBe(false);
+    expect(check({ labels: { team: 'ci' } })).toBe(true);
+    expect(check({ labels: { app: 'mine' } })).toBe(false);
   });
 });

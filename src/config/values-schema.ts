@@ -81,7 +81,7 @@ export function helmValuesSchema(): JsonSchema {
     labels: {
       ...stringMap,
       description: 'Extra labels of the controller pod; app is the chart selector and cannot be set',
-      not: { required: ['app'] },
+      properties: { app: { not: {}, description: 'reserved: the selector label, always the full name' } },
     },
     annotations: { ...stringMap, description: 'Extra annotations of the controller pod' },
     secretsMetadata: extraMetadata('agent token Secret'),

@@ -397,7 +397,7 @@ describe('helm chart', () => {
     );
     expect(await bad('config.max-in-flight=-1')).toContain('/config/max-in-flight');
     expect(await bad('config.pod-pending-timeout=15')).toContain('/config/pod-pending-timeout');
-    expect(await bad('labels.app=mine')).toContain('/labels');
+    expect(await bad('labels.app=mine')).toContain("at '/labels/app'");
   });
 
   describe('docs/installation.md', () => {

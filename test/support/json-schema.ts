@@ -12,6 +12,7 @@ export function validates(root: JsonSchema, node: JsonSchema, value: unknown): b
     if (target === undefined) throw new Error(`dangling ${node.$ref}`);
     return validates(root, target, value);
   }
+  if (node.not !== undefined && validates(root, node.not as JsonSchema, value)) return false;
   const types = typeof node.type === 'string' ? [node.type] : (node.type as string[] | undefined);
   if (types !== undefined && !types.some((type) => hasType(type, value))) return false;
   if (Array.isArray(node.enum) && !node.enum.includes(value)) return false;
