@@ -26,7 +26,8 @@ if ! command -v go >/dev/null 2>&1; then
   exit 3
 fi
 
-export GOTOOLCHAIN=local CGO_ENABLED=0
+# The binary cached under this version must not depend on the caller's GOFLAGS (build tags and the like).
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
 started=$(date +%s)
 log "building helm ${HELM_VERSION} ($(go env GOVERSION)) into ${dir}"
 # Build into a scratch directory first so an interrupted build never leaves a half-written binary
