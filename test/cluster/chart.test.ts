@@ -400,6 +400,30 @@ describe('helm chart', () => {
     expect(await bad('labels.app=mine')).toContain("at '/labels/app'");
   });
 
+  it.each([
+    [{ 'job-ttl': '1.5h', 'poll-interval': '1s500ms', 'http-timeout': '100µs' }, true],
+    [{ 'resource-classes': { big: { resource: { limits: { cpu: '1.5', memory: '2Gi' } } } } }, true],
+    [{ 'pod-spec-patch': { containers: [{ name: 'agent', ports: [{ containerPort: 8080 }] }] } }, true],
+    [{ 'job-ttl': '10 minutes' }, false],
+    [{ 'resource-classes': { big: { resource: { limits: { cpu: 'lots' } } } } }, false],
+    [{ 'pod-spec-patch': { containers: [{ name: 'agent', ports: [{ containerPort: '8080' }] }] } }, false],
+    [{ 'pagination-page-size': 1001 }, false],
+    [{ Queue: 'k8s' }, false],
+  ])("helm's own schema validation agrees with the config loader on %j", async (config, expected) => {
+    const dir = mkdtempSync(join(tmpdir(), 'chart-config-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      writeFileSync(file, stringify({ agentToken: 't', config }));
+      const run = await helm(templateArgs({ valuesFile: file }));
+      expect(run.code === 0, run.stderr).toBe(expected);
+      if (!expected) expect(run.stderr).toContain("don't meet the specifications of the schema");
+      const loaded = loadConfig({ configPath: 'config.yaml', env: {}, readFile: () => stringify(config) });
+      expect(loaded.ok).toBe(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('docs/installation.md', () => {
     const page = readFileSync(new URL('../../docs/installation.md', import.meta.url), 'utf8');
     const blocks = [...page.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
