@@ -28,13 +28,20 @@ const CONTROLLERS = [
   'namespace-controller',
 ];
 
+/** The annotation-driven pod stages the cluster tier's PodLifecycle relies on. */
+export const POD_STAGES = readFileSync(join(import.meta.dirname, 'pod-stages.yaml'), 'utf8');
+const NODE_STAGES = readFileSync(join(import.meta.dirname, 'node-stages.yaml'), 'utf8');
+
 /** Label that marks the nodes KWOK manages. */
 export const KWOK_NODE_LABEL = 'kwok.agent-stack-k8s.test/node';
 
 export interface ControlPlaneOptions {
   /** Directory with the five binaries; default: whatever the build script prints (building if needed). */
   readonly binDir?: string;
-  /** KWOK Stage documents (YAML) for pods; KWOK's own defaults when absent. Nodes use KWOK's defaults. */
+  /**
+   * KWOK Stage documents (YAML) for pods; default `pod-stages.yaml` here (pods move only when annotated,
+   * see {@link POD_STAGES}). Nodes always get `node-stages.yaml`: the kwok binary has no built-in stages.
+   */
   readonly podStages?: string;
   /** Fake nodes to create (default 1; KWOK nodes take up to a million pods each). */
   readonly nodes?: number;
@@ -54,6 +61,8 @@ export interface ControlPlane {
   readonly kubeConfig: KubeConfig;
   /** Working directory: logs of every component are `<dir>/<component>.log`. */
   readonly dir: string;
+  /** Process ids of the components, by name. */
+  readonly pids: Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -175,11 +184,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--manage-nodes-with-label-selector=${KWOK_NODE_LABEL}`,
         `--server-address=127.0.0.1:${kwokPort}`,
         '--node-ip=127.0.0.1',
+        // KWOK hands out pod IPs without checking the range; a wide one keeps them valid for long runs.
+        '--cidr=10.128.0.1/12',
+        `--config=${join(dir, 'stages.yaml')}`,
       ];
-      if (options.podStages !== undefined) {
-        writeFileSync(join(dir, 'pod-stages.yaml'), options.podStages);
-        kwokArgs.push(`--config=${join(dir, 'pod-stages.yaml')}`);
-      }
+      writeFileSync(join(dir, 'stages.yaml'), `${NODE_STAGES}\n---\n${options.podStages ?? POD_STAGES}`);
       const kwok = start('kwok', kwokArgs);
       const healthy = (port: number) => async () =>
         (await status(`https://127.0.0.1:${port}/healthz`, { dispatcher: insecure })) === 200;
@@ -194,7 +203,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       for (let i = 0; i < (options.nodes ?? 1); i++) await createNode(url, token, insecure, `kwok-node-${i}`);
       await waitUntil(dir, 'kwok', kwok, () => nodesReady(url, token, insecure, options.nodes ?? 1));
     }
-    return { url, token, caCert, kubeconfigPath, kubeconfigYaml, kubeConfig, dir, stop };
+    const pids = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid ?? 0]));
+    return { url, token, caCert, kubeconfigPath, kubeconfigYaml, kubeConfig, dir, pids, stop };
   } catch (error) {
     await stop();
     throw error;
