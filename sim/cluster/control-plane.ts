@@ -202,6 +202,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       );
       for (let i = 0; i < (options.nodes ?? 1); i++) await createNode(url, token, insecure, `kwok-node-${i}`);
       await waitUntil(dir, 'kwok', kwok, () => nodesReady(url, token, insecure, options.nodes ?? 1));
+      for (let i = 0; i < (options.nodes ?? 1); i++)
+        await untaintNode(url, token, insecure, `kwok-node-${i}`);
     }
     const pids = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid ?? 0]));
     return { url, token, caCert, kubeconfigPath, kubeconfigYaml, kubeConfig, dir, pids, stop };
@@ -248,6 +250,22 @@ async function createNode(url: string, token: string, dispatcher: Agent, name: s
   });
   const text = await response.body.text();
   if (response.statusCode !== 201) throw new Error(`creating node ${name}: ${response.statusCode} ${text}`);
+}
+
+/**
+ * The API server taints every new node `node.kubernetes.io/not-ready` (admission TaintNodesByCondition);
+ * the node-lifecycle controller would lift it, but it would also evict pods of nodes without kubelet
+ * heartbeats, so it does not run here and the taint goes by hand once KWOK made the node Ready.
+ */
+async function untaintNode(url: string, token: string, dispatcher: Agent, name: string): Promise<void> {
+  const response = await request(`${url}/api/v1/nodes/${name}`, {
+    method: 'PATCH',
+    dispatcher,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ spec: { taints: null } }),
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`untainting node ${name}: ${response.statusCode} ${text}`);
 }
 
 async function nodesReady(url: string, token: string, dispatcher: Agent, want: number): Promise<boolean> {
