@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One file at a time: the control plane needs the cores as much as the tests do.
+    fileParallelism: false,
   },
 });

@@ -32,6 +32,12 @@ const controlPlane = inject('controlPlane');
 
 export const CAPABILITIES: Capabilities = { kubeFaults: controlPlane === undefined };
 
+/**
+ * Waits (`until`) get this much longer on a real control plane: it shares two cores with the tests, and
+ * its Job controller and scheduler add real latency. The conditions waited for are the same.
+ */
+const WAIT_SCALE = controlPlane === undefined ? 1 : 2;
+
 /** The tier of this run: the fake, or a namespace of the run's control plane. */
 function defaultTier(options: { readonly agentToken: string }): Promise<KubeTier> {
   if (controlPlane === undefined) return startFakeTier(options);
@@ -263,7 +269,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     what: string,
     timeoutMs = 15_000,
   ): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * WAIT_SCALE;
     while (!(await condition())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
