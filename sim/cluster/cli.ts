@@ -11,8 +11,7 @@ import { Command } from 'commander';
 import { sleep } from '../../src/backoff.js';
 import { startControlPlane } from './control-plane.js';
 
-const STATE_FILE = join(tmpdir(), 'agent-stack-k8s-cluster.json');
-const LOG_FILE = join(tmpdir(), 'agent-stack-k8s-cluster.log');
+const DEFAULT_STATE = join(tmpdir(), 'agent-stack-k8s-cluster.json');
 
 interface State {
   readonly keeper: number;
@@ -22,9 +21,9 @@ interface State {
   readonly pids: Readonly<Record<string, number>>;
 }
 
-function readState(): State | undefined {
-  if (!existsSync(STATE_FILE)) return undefined;
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as State;
+function readState(stateFile: string): State | undefined {
+  if (!existsSync(stateFile)) return undefined;
+  return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
 }
 
 function alive(pid: number): boolean {
@@ -54,7 +53,7 @@ function describe(state: State): string {
 }
 
 /** Runs in the detached keeper: start, record the state, stop everything on SIGTERM/SIGINT. */
-async function keep(): Promise<void> {
+async function keep(stateFile: string): Promise<void> {
   const plane = await startControlPlane();
   const state: State = {
     keeper: process.pid,
@@ -63,11 +62,11 @@ async function keep(): Promise<void> {
     dir: plane.dir,
     pids: plane.pids,
   };
-  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  writeFileSync(stateFile, JSON.stringify(state, null, 2));
   const stop = (): void => {
     plane.stop().then(
       () => {
-        rmSync(STATE_FILE, { force: true });
+        rmSync(stateFile, { force: true });
         process.exit(0);
       },
       (error: unknown) => {
@@ -80,15 +79,17 @@ async function keep(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-async function up(): Promise<number> {
-  const existing = readState();
+async function up(stateFile: string): Promise<number> {
+  const logFile = stateFile.replace(/(\.json)?$/, '.log');
+  const existing = readState(stateFile);
   if (existing !== undefined && alive(existing.keeper)) {
     console.log(`already up\n${describe(existing)}`);
     return 0;
   }
-  rmSync(STATE_FILE, { force: true });
-  const log = openSync(LOG_FILE, 'w');
-  const keeper = spawn(process.execPath, [...process.execArgv, import.meta.filename, 'keep'], {
+  rmSync(stateFile, { force: true });
+  const log = openSync(logFile, 'w');
+  const args = [...process.execArgv, import.meta.filename, '--state', stateFile, 'keep'];
+  const keeper = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', log, log],
   });
@@ -96,7 +97,7 @@ async function up(): Promise<number> {
   keeper.unref();
   // Building the binaries from cold takes many minutes; starting takes seconds.
   for (let waited = 0; waited < 60 * 60; waited++) {
-    const state = readState();
+    const state = readState(stateFile);
     if (state !== undefined) {
       console.log(describe(state));
       return 0;
@@ -104,13 +105,13 @@ async function up(): Promise<number> {
     if (keeper.exitCode !== null) break;
     await sleep(1000);
   }
-  console.error(`the control plane did not start; see ${LOG_FILE}:\n${readFileSync(LOG_FILE, 'utf8')}`);
+  console.error(`the control plane did not start; see ${logFile}:\n${readFileSync(logFile, 'utf8')}`);
   if (keeper.pid !== undefined && alive(keeper.pid)) process.kill(keeper.pid, 'SIGTERM');
   return 1;
 }
 
-async function down(): Promise<number> {
-  const state = readState();
+async function down(stateFile: string): Promise<number> {
+  const state = readState(stateFile);
   if (state === undefined) {
     console.log('no control plane is up');
     return 0;
@@ -124,31 +125,34 @@ async function down(): Promise<number> {
   );
   for (const [, pid] of left) process.kill(pid, 'SIGKILL');
   rmSync(state.dir, { recursive: true, force: true });
-  rmSync(STATE_FILE, { force: true });
+  rmSync(stateFile, { force: true });
   console.log(left.length === 0 ? 'stopped' : `stopped (killed ${left.map(([name]) => name).join(', ')})`);
   return 0;
 }
 
-const program = new Command('cluster').description('A real control plane on 127.0.0.1 for manual use');
+const program = new Command('cluster')
+  .description('A real control plane on 127.0.0.1 for manual use')
+  .option('--state <file>', 'where up records the running control plane (pids, kubeconfig)', DEFAULT_STATE);
+const stateFile = (): string => program.opts<{ state: string }>().state;
 program
   .command('up')
   .description('start it detached and print the kubeconfig path')
   .action(async () => {
-    process.exitCode = await up();
+    process.exitCode = await up(stateFile());
   });
 program
   .command('down')
   .description('stop it and everything it started')
   .action(async () => {
-    process.exitCode = await down();
+    process.exitCode = await down(stateFile());
   });
 program
   .command('status')
   .description('print where it is')
   .action(() => {
-    const state = readState();
+    const state = readState(stateFile());
     const running = state !== undefined && alive(state.keeper);
     console.log(running ? describe(state) : 'no control plane is up');
   });
-program.command('keep', { hidden: true }).action(keep);
+program.command('keep', { hidden: true }).action(() => keep(stateFile()));
 await program.parseAsync();
