@@ -164,21 +164,22 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     kubeConfig.loadFromString(kubeconfigYaml);
 
     if (options.apiServerOnly !== true) {
-      const common = [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
+      const common = [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        // The client CA lookup reads a ConfigMap the API server only writes when it has a client CA.
+        '--authentication-skip-lookup',
+      ];
       const kcm = start('kube-controller-manager', [
         ...common,
         `--secure-port=${kcmPort}`,
         `--controllers=${CONTROLLERS.join(',')}`,
-        `--authentication-kubeconfig=${kubeconfigPath}`,
-        `--authorization-kubeconfig=${kubeconfigPath}`,
         '--concurrent-job-syncs=20',
       ]);
-      const scheduler = start('kube-scheduler', [
-        ...common,
-        `--secure-port=${schedulerPort}`,
-        `--authentication-kubeconfig=${kubeconfigPath}`,
-        `--authorization-kubeconfig=${kubeconfigPath}`,
-      ]);
+      const scheduler = start('kube-scheduler', [...common, `--secure-port=${schedulerPort}`]);
       const kwokArgs = [
         `--kubeconfig=${kubeconfigPath}`,
         `--manage-nodes-with-label-selector=${KWOK_NODE_LABEL}`,
