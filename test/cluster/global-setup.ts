@@ -2,7 +2,8 @@
  * Global setup of the cluster tier (`npm run test:cluster`): builds or reuses the control-plane binaries,
  * starts ONE control plane for the whole run and hands its kubeconfig to the test files through
  * `inject('controlPlane')`. Each scenario harness then works in its own namespace of it. When
- * `scripts/helm/build.sh` exists, its Helm binary is provided as `inject('helmBin')` (and `HELM_BIN`).
+ * `scripts/helm/build.sh` exists, the path it prints on its last line is provided as `inject('helmBin')`
+ * (and `HELM_BIN`). Test files of their own should work in a namespace of their own too.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
