@@ -81,7 +81,9 @@ export async function startClusterTier(options: ClusterTierOptions): Promise<Kub
     pods: clusterPods({ client, pods, namespace, timeoutMs: options.stageTimeoutMs ?? 15_000 }),
     faults: undefined,
     requestCounts: undefined,
-    // A pods quota of 0: the Job controller's pod creations are refused from now on.
+    // A pods quota of 0: the Job controller's pod creations are refused from now on. The API server's
+    // quota admission reads quotas from its own cache, so the quota bites a moment after it is created;
+    // the scenarios call this before they start the controller.
     stopPodCreation: () => {
       void create(`${core}/resourcequotas`, {
         apiVersion: 'v1',

@@ -146,33 +146,51 @@ describe('KWOK pod stages of the cluster tier', () => {
   });
 
   it('stops pod creation with a pods quota of 0: a new Job gets no pod', async () => {
-    tier.stopPodCreation();
-    // The quota is created in the background; wait for it before creating the Job.
-    const quota = `/api/v1/namespaces/${tier.namespace}/resourcequotas/no-pods`;
-    for (let i = 0; i < 200 && !(await client.request({ method: 'GET', path: quota })).ok; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    const created = await client.jobs.create(tier.namespace, {
-      metadata: { name: 'stage-no-pod' },
-      spec: {
-        template: {
-          spec: { restartPolicy: 'Never', containers: [{ name: 'agent', image: 'buildkite/agent:3' }] },
-        },
-      },
+    // A namespace that never had a pod, as in the scenarios.
+    const fresh = await startClusterTier({
+      kubeconfigYaml: controlPlane.kubeconfigYaml,
+      agentToken: 'bkct_stages',
+      logger: createLogger({ format: 'json', level: 'warn', write: (line) => process.stderr.write(line) }),
     });
-    expect(created.ok).toBe(true);
-    // The Job controller's refused attempt shows as a FailedCreate event on the Job.
-    const refused = async (): Promise<boolean> => {
-      const events = await client.events.list(tier.namespace, {
-        fieldSelector: 'involvedObject.name=stage-no-pod,reason=FailedCreate',
+    try {
+      fresh.stopPodCreation();
+      // The quota is created in the background, and the API server's admission sees it through a cache:
+      // wait until the quota controller has counted it (by then the admission has it too).
+      const quota = `/api/v1/namespaces/${fresh.namespace}/resourcequotas/no-pods`;
+      const counted = async (): Promise<boolean> => {
+        const got = await client.request<{ status?: { hard?: { pods?: string } } }>({
+          method: 'GET',
+          path: quota,
+        });
+        return got.ok && got.value.status?.hard?.pods === '0';
+      };
+      for (let i = 0; i < 400 && !(await counted()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const created = await client.jobs.create(fresh.namespace, {
+        metadata: { name: 'stage-no-pod' },
+        spec: {
+          template: {
+            spec: { restartPolicy: 'Never', containers: [{ name: 'agent', image: 'buildkite/agent:3' }] },
+          },
+        },
       });
-      return events.ok && events.value.items.length > 0;
-    };
-    for (let i = 0; i < 600 && !(await refused()); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(created.ok).toBe(true);
+      // The Job controller's refused attempt shows as a FailedCreate event on the Job.
+      const refused = async (): Promise<boolean> => {
+        const events = await client.events.list(fresh.namespace, {
+          fieldSelector: 'involvedObject.name=stage-no-pod,reason=FailedCreate',
+        });
+        return events.ok && events.value.items.length > 0;
+      };
+      for (let i = 0; i < 600 && !(await refused()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await refused()).toBe(true);
+      const pods = await client.pods.list(fresh.namespace, { labelSelector: 'job-name=stage-no-pod' });
+      expect(pods.ok && pods.value.items.length).toBe(0);
+    } finally {
+      await fresh.close();
     }
-    expect(await refused()).toBe(true);
-    const pods = await client.pods.list(tier.namespace, { labelSelector: 'job-name=stage-no-pod' });
-    expect(pods.ok && pods.value.items.length).toBe(0);
   });
 });
