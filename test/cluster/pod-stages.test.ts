@@ -31,7 +31,10 @@ afterAll(async () => {
 });
 
 /** A Job like the controller's (labelled pod, restartPolicy Never, no retries); resolves with its pod. */
-async function podOfNewJob(uuid: string, initContainers: string[] = []): Promise<PodInfo> {
+async function podOfNewJob(
+  uuid: string,
+  initContainers: { name: string; restartPolicy?: string }[] = [],
+): Promise<PodInfo> {
   const image = 'buildkite/agent:3';
   const created = await client.jobs.create(tier.namespace, {
     metadata: { name: uuid, labels: { [UUID_LABEL]: uuid } },
@@ -41,7 +44,7 @@ async function podOfNewJob(uuid: string, initContainers: string[] = []): Promise
         metadata: { labels: { [UUID_LABEL]: uuid } },
         spec: {
           restartPolicy: 'Never',
-          initContainers: initContainers.map((name) => ({ name, image })),
+          initContainers: initContainers.map((container) => ({ ...container, image })),
           containers: [
             { name: 'agent', image },
             { name: 'container-0', image: 'alpine:3' },
@@ -92,6 +95,23 @@ describe('KWOK pod stages of the cluster tier', () => {
     expect(done.status?.containerStatuses?.map((s) => s.state?.terminated?.exitCode)).toEqual([0, 0]);
   });
 
+  it('runs a pod with its init containers completed and native sidecars running', async () => {
+    const pod = await podOfNewJob('stage-sidecar', [
+      { name: 'copy-agent' },
+      { name: 'logger', restartPolicy: 'Always' },
+    ]);
+    await tier.pods.run(pod);
+    const running = await podNamed(pod.name);
+    expect(states(running.status?.initContainerStatuses)).toEqual({
+      'copy-agent': 'terminated',
+      logger: 'running',
+    });
+    expect(
+      running.status?.initContainerStatuses?.find((s) => s.name === 'copy-agent')?.state?.terminated
+        ?.exitCode,
+    ).toBe(0);
+  });
+
   it('fails the agent container with the exit code asked for, the others with 0', async () => {
     const pod = await podOfNewJob('stage-fail');
     await tier.pods.run(pod);
@@ -105,6 +125,15 @@ describe('KWOK pod stages of the cluster tier', () => {
   });
 
   it('leaves a pod Pending with the image failure on the named container and a start time', async () => {
+    const init = await podOfNewJob('stage-image-init', [{ name: 'copy-agent' }]);
+    await tier.pods.imagePullFailure(init, 'copy-agent', 'ErrImagePull');
+    const initPending = await podNamed(init.name);
+    expect(initPending.status?.phase).toBe('Pending');
+    expect(initPending.status?.initContainerStatuses?.[0]?.state?.waiting?.reason).toBe('ErrImagePull');
+    expect(initPending.status?.containerStatuses?.map((s) => s.state?.waiting?.reason)).toEqual([
+      'PodInitializing',
+      'PodInitializing',
+    ]);
     for (const reason of ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'] as const) {
       const pod = await podOfNewJob(`stage-image-${reason.toLowerCase()}`);
       await tier.pods.imagePullFailure(pod, 'container-0', reason);
@@ -121,7 +150,11 @@ describe('KWOK pod stages of the cluster tier', () => {
   });
 
   it('fails a pod at its init container: earlier ones completed, later ones and the app never started', async () => {
-    const pod = await podOfNewJob('stage-init', ['copy-agent', 'checkout-init', 'last']);
+    const pod = await podOfNewJob('stage-init', [
+      { name: 'copy-agent' },
+      { name: 'checkout-init' },
+      { name: 'last' },
+    ]);
     await tier.pods.failInit(pod, 'checkout-init', 3);
     const failed = await podNamed(pod.name);
     expect(failed.status?.phase).toBe('Failed');
