@@ -2,8 +2,9 @@
  * Global setup of the cluster tier (`npm run test:cluster`): builds or reuses the control-plane binaries,
  * starts ONE control plane for the whole run and hands its kubeconfig to the test files through
  * `inject('controlPlane')`. Each scenario harness then works in its own namespace of it. When
- * `scripts/helm/build.sh` exists, the path it prints on its last line is provided as `inject('helmBin')`
- * (and `HELM_BIN`). Test files of their own should work in a namespace of their own too.
+ * `scripts/helm/build.sh` exists and `HELM_BIN` is not set, the path it prints on its last line becomes
+ * `HELM_BIN` (the chart tests read it) and `inject('helmBin')`. Test files of their own should work in a
+ * namespace of their own too.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -31,6 +32,14 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const HELM_BUILD = join(REPO_ROOT, 'scripts/helm/build.sh');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // A helm the caller chose (HELM_BIN) wins; otherwise the repository's build script provides one.
+  let helmBin = process.env['HELM_BIN'];
+  if ((helmBin === undefined || helmBin === '') && existsSync(HELM_BUILD)) {
+    const { stdout } = await promisify(execFile)('bash', [HELM_BUILD], { maxBuffer: 16 * 1024 * 1024 });
+    helmBin = stdout.trim().split('\n').pop();
+    // The chart tests read HELM_BIN; test workers start after this and inherit the environment.
+    if (helmBin !== undefined) process.env['HELM_BIN'] = helmBin;
+  }
   const started = Date.now();
   const binDir = await controlPlaneBinDir();
   const plane = await startControlPlane({ binDir });
@@ -40,13 +49,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     kubeconfigYaml: plane.kubeconfigYaml,
     kubeconfigPath: plane.kubeconfigPath,
   });
-  let helmBin: string | undefined;
-  if (existsSync(HELM_BUILD)) {
-    const { stdout } = await promisify(execFile)('bash', [HELM_BUILD], { maxBuffer: 16 * 1024 * 1024 });
-    helmBin = stdout.trim().split('\n').pop();
-    // Chart tests that spawn helm through a script find it here too (workers inherit the environment).
-    if (helmBin !== undefined) process.env['HELM_BIN'] = helmBin;
-  }
   project.provide('helmBin', helmBin);
   return () => plane.stop();
 }
