@@ -52,8 +52,14 @@ describe('catalogue and golden Jobs, dryRun=All', () => {
     all.forEach(([name], i) => verdicts.set(name, results[i] ?? []));
   });
 
-  it('the catalogue assembles enough Jobs to mean something', () => {
-    expect(catalogueJobs.length).toBeGreaterThan(25);
+  it('assembles every catalogue case but those that fail before a Job exists', () => {
+    const assembled = new Set(catalogueJobs.map(([name]) => name));
+    expect(Object.keys(CATALOGUE).filter((name) => !assembled.has(name))).toEqual([
+      'TestFailureJobs',
+      'TestProhibitKubernetesPlugin',
+      'podspecpatch-agent.yaml',
+      'controller patch changing the checkout command',
+    ]);
   });
 
   it.each(goldenJobs)('golden %s is accepted', (name) => {

@@ -15,7 +15,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
-import { assembleJob, parseJob } from '../../src/podspec/build.js';
+import { assembleJob, parseJob, renderJob } from '../../src/podspec/build.js';
 import { goRoundTrip, strategicMergePodSpec } from '../../src/podspec/smp.js';
 import { CATALOGUE, type CatalogueCase } from '../podspec/catalogue.js';
 import { GOLDEN_CASES } from '../podspec/golden-cases.js';
@@ -381,6 +381,44 @@ const patchSpec = fc
       }),
   );
 
+/** Patches of the kind users write against a built Job: the stack's containers, by name. */
+const jobPatch = fc.record(
+  {
+    containers: fc.uniqueArray(
+      fc.record(
+        {
+          name: fc.constantFrom('container-0', 'agent', 'checkout', 'extra'),
+          image,
+          env: fc.uniqueArray(
+            fc.record({
+              name: fc.constantFrom('BUILDKITE_COMMAND', 'BUILDKITE_CONTAINER_COUNT', 'MINE'),
+              value: fc.constantFrom('1', 'echo hi'),
+            }),
+            { selector: (e) => e.name, maxLength: 2 },
+          ),
+          volumeMounts: fc.uniqueArray(
+            fc.record({ name: fc.constant('workspace'), mountPath: fc.constantFrom('/workspace', '/extra') }),
+            { selector: (m) => m.mountPath, maxLength: 2 },
+          ),
+          resources,
+          securityContext,
+        },
+        { requiredKeys: ['name'] },
+      ),
+      { selector: (c) => c.name, maxLength: 3 },
+    ),
+    initContainers: fc.uniqueArray(
+      fc.record(
+        { name: fc.constantFrom('copy-agent', 'imagecheck-0', 'early'), image, resources },
+        { requiredKeys: ['name', 'image'] },
+      ),
+      { selector: (c) => c.name, maxLength: 2 },
+    ),
+    ...podFields,
+  },
+  { requiredKeys: [] },
+);
+
 describe('generated patches', () => {
   it('a few hundred generated PodSpec patches merge as on the API server', async () => {
     const seed = Date.now();
@@ -388,6 +426,24 @@ describe('generated patches', () => {
     const pairs = samples.map(([base, patch], i) => ({ name: `sample ${String(i)}`, base, patch }));
     const { found, accepted } = await differences(pairs);
     // The sample is mostly patches the server takes, so results (not just rejections) are compared.
+    expect(accepted).toBeGreaterThan(pairs.length / 2);
+    expect({ seed, differences: found.slice(0, 3), count: found.length }).toEqual({
+      seed,
+      differences: [],
+      count: 0,
+    });
+  });
+
+  it('generated patches onto the golden Jobs’ pod specs merge as on the API server', async () => {
+    const bases = GOLDEN_CASES.map(({ name, job, config }) => {
+      const result = renderJob(job, config);
+      if (!result.ok) throw new Error(`golden ${name}: ${result.message}`);
+      return result.job.spec?.template.spec;
+    });
+    const seed = Date.now();
+    const samples = fc.sample(fc.tuple(fc.constantFrom(...bases), jobPatch), { numRuns: 100, seed });
+    const pairs = samples.map(([base, patch], i) => ({ name: `sample ${String(i)}`, base, patch }));
+    const { found, accepted } = await differences(pairs);
     expect(accepted).toBeGreaterThan(pairs.length / 2);
     expect({ seed, differences: found.slice(0, 3), count: found.length }).toEqual({
       seed,

@@ -1,8 +1,8 @@
 /**
  * Inputs of the pod-builder catalogue: upstream's scheduler_test.go cases and the integration fixtures
  * (podspec.md §4.1, §5). The unit tests (src/podspec/build.test.ts, containers.test.ts, patch.test.ts) assert
- * on what these render to; the cluster tier (test/cluster/dry-run.test.ts) sends every Job they assemble to
- * a real API server.
+ * on what most of these render to; the cluster tier (test/cluster/dry-run.test.ts, smp.test.ts) sends every
+ * Job they assemble, and every patch, to a real API server.
  */
 import type { Config } from '../../src/config/schema.js';
 import {
@@ -216,6 +216,121 @@ export const CATALOGUE = {
     job: jobWith(),
     config: zeroConfig({
       'pod-spec-patch': { hostAliases: [{ ip: '127.0.0.1', hostnames: ['agent.buildkite.localhost'] }] },
+    }),
+  },
+
+  'helloworld.yaml': {
+    job: jobWith({
+      plugin: {
+        podSpec: {
+          containers: [
+            { image: 'alpine:latest', command: ['cat README.md'] },
+            { image: 'buildkite/agent:latest', command: ['buildkite-agent artifact upload "README.md"'] },
+          ],
+        },
+        metadata: { annotations: { 'some-annotation': 'cool' }, labels: { 'some-label': 'wow' } },
+      },
+    }),
+    config: zeroConfig(),
+  },
+  'podtemplate.yaml': {
+    job: jobWith({
+      command: 'echo "${TEST_POD_TEMPLATE} is a mountain"',
+      plugin: { podTemplate: 'integration-tests-pod-template' },
+    }),
+    config: zeroConfig(),
+    podTemplate: {
+      ok: true,
+      spec: {
+        containers: [
+          {
+            name: 'templated',
+            image: 'alpine:latest',
+            env: [{ name: 'TEST_POD_TEMPLATE', value: 'kunanyi' }],
+          },
+        ],
+      },
+    },
+  },
+  'sidecars.yaml': {
+    job: jobWith({
+      command: 'curl localhost:80',
+      env: { BUILDKITE_IMAGE: 'curlimages/curl:latest' },
+      plugin: { sidecars: [{ image: 'nginx:latest' }] },
+    }),
+    config: zeroConfig(),
+  },
+  'extra-volume-mounts.yaml': {
+    job: jobWith({
+      plugin: {
+        checkout: { gitMirrors: { path: '/tmp/buildkite-git-mirrors' } },
+        podSpec: {
+          volumes: [
+            { name: 'one', hostPath: { path: '/tmp/one', type: 'DirectoryOrCreate' } },
+            { name: 'two', hostPath: { path: '/tmp/two', type: 'DirectoryOrCreate' } },
+          ],
+          containers: [
+            { image: 'alpine:latest', command: ['echo hi > /shared/file'] },
+            { image: 'alpine:latest', command: ['cat /shared/file'] },
+          ],
+        },
+        extraVolumeMounts: [
+          { name: 'one', mountPath: '/shared' },
+          { name: 'two', mountPath: '/shared' },
+        ],
+      },
+    }),
+    config: zeroConfig(),
+  },
+  'broken-init-container.yaml': {
+    job: jobWith({
+      plugin: {
+        podSpec: {
+          initContainers: [
+            { name: 'broken', image: 'alpine:latest', command: ["well this isn't going to work"] },
+          ],
+          containers: [{ image: 'alpine:latest', command: ['echo unreachable'] }],
+        },
+      },
+    }),
+    config: zeroConfig(),
+  },
+  'create-container-config-error.yaml': {
+    job: jobWith({
+      plugin: {
+        podSpec: {
+          initContainers: [
+            {
+              name: 'needs-config',
+              image: 'alpine:latest',
+              env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'does-not-exist', key: 'x' } } }],
+            },
+          ],
+          containers: [{ image: 'alpine:latest', command: ['true'] }],
+        },
+      },
+    }),
+    config: zeroConfig(),
+  },
+  'pod-pending-timeout.yaml': {
+    job: jobWith({
+      plugin: {
+        podSpec: { nodeSelector: { 'no-such-label': 'anywhere' }, containers: [{ image: 'alpine:latest' }] },
+      },
+    }),
+    config: zeroConfig(),
+  },
+  'hooks-and-plugins-volumes.yaml': {
+    job: jobWith({ command: 'echo hooks' }),
+    config: zeroConfig({
+      'agent-config': {
+        hooksVolume: {
+          name: 'hooks',
+          configMap: { name: 'integration-tests-fixture-hooks', defaultMode: 493 },
+        },
+        'plugins-path': '/my/special/plugins',
+        pluginsVolume: { name: 'plugins', emptyDir: {} },
+      },
     }),
   },
 
