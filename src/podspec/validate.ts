@@ -315,12 +315,8 @@ function validatePodSpec(podSpec: JsonObject, path: string, problems: string[]):
       forbidden(`${path}.ephemeralContainers`, 'ephemeral containers not allowed in pod template'),
     );
   }
-  const grace = podSpec.terminationGracePeriodSeconds;
-  if (typeof grace === 'number' && grace < 0) {
-    problems.push(
-      invalid(`${path}.terminationGracePeriodSeconds`, grace, 'must be greater than or equal to 0'),
-    );
-  }
+  // A negative terminationGracePeriodSeconds is no mistake here: the server keeps it in a pod template and
+  // turns it into 1 when the pod is created.
 }
 
 /** Returns the names of the volumes that passed, the only ones a mount may refer to (as on the server). */

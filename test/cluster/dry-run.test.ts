@@ -93,7 +93,7 @@ describe('differential: the server rejects a Job exactly when our validator does
   /** One of `good` most of the time, now and then one of `bad`: most Jobs valid, many with one mistake. */
   const mostly = <T>(good: readonly T[], bad: readonly T[]): fc.Arbitrary<T> =>
     fc.oneof(
-      { weight: 12, arbitrary: fc.constantFrom(...good) },
+      { weight: 20, arbitrary: fc.constantFrom(...good) },
       { weight: 1, arbitrary: fc.constantFrom(...bad) },
     );
   // Plugin configurations with the mistakes users make (bad names, missing images, mounts of undeclared
@@ -138,10 +138,29 @@ describe('differential: the server rejects a Job exactly when our validator does
     },
     { weight: 1, arbitrary: fc.record({ prefix: fc.constant('ONLY_') }) },
   );
-  const mount = fc.record({
+  const mountTarget = {
     name: mostly(['data'], ['missing', 'Bad_Vol']),
     mountPath: mostly(['/data', '/cache'], ['']),
-  });
+  };
+  const mount = fc.oneof(
+    { weight: 4, arbitrary: fc.record(mountTarget) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ ...mountTarget, subPath: mostly(['sub', 'a/b'], ['/abs', '../up', 'a/../b']) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ ...mountTarget, subPathExpr: mostly(['$(POD_NAME)'], ['/$(POD_NAME)', '..']) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        ...mountTarget,
+        subPath: fc.constant('sub'),
+        subPathExpr: fc.constant('$(POD_NAME)'),
+      }),
+    },
+  );
   const port = fc.record(
     { containerPort: mostly([80, 8080], [0, 70000]), name: mostly(['http'], ['BAD', 'a--b', 'x']) },
     { requiredKeys: ['containerPort'] },
@@ -170,7 +189,7 @@ describe('differential: the server rejects a Job exactly when our validator does
   const volume = fc.constantFrom(
     { name: 'Bad_Vol', emptyDir: {} },
     { name: 'nosource' },
-    { name: 'data', emptyDir: {} },
+    { name: 'extra', emptyDir: {} },
   );
   const labelKey = mostly(['ok', 'example.com/x'], ['has space', '-dash', 'a/b/c', '']);
   const labelValue = mostly(['ok', ''], ['has space', '-dash', 'a/b']);
@@ -202,7 +221,16 @@ describe('differential: the server rejects a Job exactly when our validator does
       podSpecPatch: fc.record(
         {
           containers: fc.array(patchContainer, { maxLength: 2 }),
-          initContainers: fc.array(patchContainer, { maxLength: 1 }),
+          initContainers: fc.array(
+            fc.record(
+              { name: mostly(['init'], ['main']), ...containerFields },
+              { requiredKeys: ['name', 'image'] },
+            ),
+            { maxLength: 1 },
+          ),
+          restartPolicy: mostly(['Never'], ['Always', 'OnFailure', 'Sometimes']),
+          terminationGracePeriodSeconds: mostly([0, 30], [-1]),
+          ephemeralContainers: mostly([[]], [[{ name: 'debug', image: 'busybox:1.36' }]]),
         },
         { requiredKeys: [] },
       ),
