@@ -87,6 +87,15 @@ describe('catalogue and golden Jobs, dryRun=All', () => {
       'spec.template.spec.containers[0].volumeMounts[0].name: Not found: "this-doesnt-exist"',
     ]);
   });
+
+  it('invalid.yaml: the server’s message is the one upstream’s TestInvalidPodSpec looks for', async () => {
+    const job = catalogueJobs.find(([name]) => name === 'invalid.yaml')?.[1];
+    if (job === undefined) throw new Error('invalid.yaml did not assemble');
+    const result = await dryRunJob(api, job);
+    expect(result.ok ? 'accepted' : result.error.message).toContain(
+      'is invalid: spec.template.spec.containers[0].volumeMounts[0].name: Not found: "this-doesnt-exist"',
+    );
+  });
 });
 
 describe('differential: the server rejects a Job exactly when our validator does', () => {
