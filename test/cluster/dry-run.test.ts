@@ -9,10 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/kube/types.js';
 import { renderJob } from '../../src/podspec/build.js';
 import { validateJob } from '../../src/podspec/validate.js';
-import { assembleCase, CATALOGUE, type CatalogueName } from '../podspec/catalogue.js';
+import { assembleCase, CATALOGUE, type CatalogueCase, type CatalogueName } from '../podspec/catalogue.js';
 import { GOLDEN_CASES } from '../podspec/golden-cases.js';
 import { assemble, defaultConfig, jobWith } from '../podspec/support.js';
-import { dryRunJob, fieldErrors, inBatches, openOracleApi, type OracleApi } from './oracle-api.js';
+import {
+  createPodTemplate,
+  dryRunJob,
+  fieldErrors,
+  inBatches,
+  openOracleApi,
+  type OracleApi,
+} from './oracle-api.js';
 
 /** What the server says about a Job: `[]` when it accepts it, else its field errors. */
 type Verdict = string[];
@@ -95,6 +102,22 @@ describe('catalogue and golden Jobs, dryRun=All', () => {
     expect(result.ok ? 'accepted' : result.error.message).toContain(
       'is invalid: spec.template.spec.containers[0].volumeMounts[0].name: Not found: "this-doesnt-exist"',
     );
+  });
+});
+
+describe('a PodTemplate as the API server returns it', () => {
+  it('podtemplate.yaml with the server-defaulted template spec builds a Job the server accepts', async () => {
+    const c: CatalogueCase = CATALOGUE['podtemplate.yaml'];
+    if (c.podTemplate?.ok !== true) throw new Error('podtemplate.yaml has no template');
+    // Stored, the template carries the server's defaults (restartPolicy Always, terminationMessagePath, ...).
+    const created = await createPodTemplate(api, c.podTemplate.spec, { dryRun: false });
+    if (!created.ok) throw new Error(created.error.message);
+    const stored = created.value.template.spec;
+    expect(stored.restartPolicy).toBe('Always');
+    const result = assemble(c.job, c.config, { ok: true, spec: stored });
+    if (!result.ok) throw new Error(result.message);
+    expect(validateJob(result.job)).toEqual([]);
+    expect(await verdict(result.job)).toEqual([]);
   });
 });
 
