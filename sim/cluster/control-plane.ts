@@ -28,13 +28,20 @@ const CONTROLLERS = [
   'namespace-controller',
 ];
 
+/** The annotation-driven pod stages the cluster tier's PodLifecycle relies on. */
+export const POD_STAGES = readFileSync(join(import.meta.dirname, 'pod-stages.yaml'), 'utf8');
+const NODE_STAGES = readFileSync(join(import.meta.dirname, 'node-stages.yaml'), 'utf8');
+
 /** Label that marks the nodes KWOK manages. */
 export const KWOK_NODE_LABEL = 'kwok.agent-stack-k8s.test/node';
 
 export interface ControlPlaneOptions {
   /** Directory with the five binaries; default: whatever the build script prints (building if needed). */
   readonly binDir?: string;
-  /** KWOK Stage documents (YAML) for pods; KWOK's own defaults when absent. Nodes use KWOK's defaults. */
+  /**
+   * KWOK Stage documents (YAML) for pods; default `pod-stages.yaml` here (pods move only when annotated,
+   * see {@link POD_STAGES}). Nodes always get `node-stages.yaml`: the kwok binary has no built-in stages.
+   */
   readonly podStages?: string;
   /** Fake nodes to create (default 1; KWOK nodes take up to a million pods each). */
   readonly nodes?: number;
@@ -54,6 +61,8 @@ export interface ControlPlane {
   readonly kubeConfig: KubeConfig;
   /** Working directory: logs of every component are `<dir>/<component>.log`. */
   readonly dir: string;
+  /** Process ids of the components, by name. */
+  readonly pids: Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -155,31 +164,32 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     kubeConfig.loadFromString(kubeconfigYaml);
 
     if (options.apiServerOnly !== true) {
-      const common = [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
+      const common = [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        // The client CA lookup reads a ConfigMap the API server only writes when it has a client CA.
+        '--authentication-skip-lookup',
+      ];
       const kcm = start('kube-controller-manager', [
         ...common,
         `--secure-port=${kcmPort}`,
         `--controllers=${CONTROLLERS.join(',')}`,
-        `--authentication-kubeconfig=${kubeconfigPath}`,
-        `--authorization-kubeconfig=${kubeconfigPath}`,
         '--concurrent-job-syncs=20',
       ]);
-      const scheduler = start('kube-scheduler', [
-        ...common,
-        `--secure-port=${schedulerPort}`,
-        `--authentication-kubeconfig=${kubeconfigPath}`,
-        `--authorization-kubeconfig=${kubeconfigPath}`,
-      ]);
+      const scheduler = start('kube-scheduler', [...common, `--secure-port=${schedulerPort}`]);
       const kwokArgs = [
         `--kubeconfig=${kubeconfigPath}`,
         `--manage-nodes-with-label-selector=${KWOK_NODE_LABEL}`,
         `--server-address=127.0.0.1:${kwokPort}`,
         '--node-ip=127.0.0.1',
+        // KWOK hands out pod IPs without checking the range; a wide one keeps them valid for long runs.
+        '--cidr=10.128.0.1/12',
+        `--config=${join(dir, 'stages.yaml')}`,
       ];
-      if (options.podStages !== undefined) {
-        writeFileSync(join(dir, 'pod-stages.yaml'), options.podStages);
-        kwokArgs.push(`--config=${join(dir, 'pod-stages.yaml')}`);
-      }
+      writeFileSync(join(dir, 'stages.yaml'), `${NODE_STAGES}\n---\n${options.podStages ?? POD_STAGES}`);
       const kwok = start('kwok', kwokArgs);
       const healthy = (port: number) => async () =>
         (await status(`https://127.0.0.1:${port}/healthz`, { dispatcher: insecure })) === 200;
@@ -193,8 +203,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       );
       for (let i = 0; i < (options.nodes ?? 1); i++) await createNode(url, token, insecure, `kwok-node-${i}`);
       await waitUntil(dir, 'kwok', kwok, () => nodesReady(url, token, insecure, options.nodes ?? 1));
+      for (let i = 0; i < (options.nodes ?? 1); i++)
+        await untaintNode(url, token, insecure, `kwok-node-${i}`);
     }
-    return { url, token, caCert, kubeconfigPath, kubeconfigYaml, kubeConfig, dir, stop };
+    const pids = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid ?? 0]));
+    return { url, token, caCert, kubeconfigPath, kubeconfigYaml, kubeConfig, dir, pids, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -238,6 +251,22 @@ async function createNode(url: string, token: string, dispatcher: Agent, name: s
   });
   const text = await response.body.text();
   if (response.statusCode !== 201) throw new Error(`creating node ${name}: ${response.statusCode} ${text}`);
+}
+
+/**
+ * The API server taints every new node `node.kubernetes.io/not-ready` (admission TaintNodesByCondition);
+ * the node-lifecycle controller would lift it, but it would also evict pods of nodes without kubelet
+ * heartbeats, so it does not run here and the taint goes by hand once KWOK made the node Ready.
+ */
+async function untaintNode(url: string, token: string, dispatcher: Agent, name: string): Promise<void> {
+  const response = await request(`${url}/api/v1/nodes/${name}`, {
+    method: 'PATCH',
+    dispatcher,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ spec: { taints: null } }),
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`untainting node ${name}: ${response.statusCode} ${text}`);
 }
 
 async function nodesReady(url: string, token: string, dispatcher: Agent, want: number): Promise<boolean> {

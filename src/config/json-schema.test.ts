@@ -2,58 +2,12 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonSchemaOf, kubernetesPluginSchema, type JsonSchema } from './json-schema.js';
-import { decode, isPlainObject } from './shape.js';
+import { validates } from '../../test/support/json-schema.js';
+import { decode } from './shape.js';
 
 const schema = kubernetesPluginSchema();
 
-/** A validator for exactly the keywords the generator emits, to check the schema means what decode does. */
-function valid(node: JsonSchema, value: unknown): boolean {
-  if (typeof node.$ref === 'string') {
-    const target =
-      node.$ref === '#' ? schema : (schema.$defs as Record<string, JsonSchema>)[node.$ref.slice(8)];
-    if (target === undefined) throw new Error(`dangling ${node.$ref}`);
-    return valid(target, value);
-  }
-  const types = node.type as string[] | undefined;
-  if (types !== undefined && !types.some((type) => hasType(type, value))) return false;
-  if (Array.isArray(node.enum) && !node.enum.includes(value)) return false;
-  if (typeof value === 'string' && typeof node.pattern === 'string') {
-    if (!new RegExp(node.pattern, 'u').test(value)) return false;
-  }
-  if (typeof value === 'number') {
-    if (typeof node.minimum === 'number' && value < node.minimum) return false;
-    if (typeof node.maximum === 'number' && value > node.maximum) return false;
-    if (typeof node.exclusiveMaximum === 'number' && value >= node.exclusiveMaximum) return false;
-  }
-  if (Array.isArray(value) && node.items !== undefined) {
-    return value.every((item) => valid(node.items as JsonSchema, item));
-  }
-  if (isPlainObject(value)) {
-    const properties = (node.properties ?? {}) as Record<string, JsonSchema>;
-    return Object.entries(value).every(([key, item]) => {
-      const property = properties[key];
-      if (property !== undefined) return valid(property, item);
-      const extra = node.additionalProperties as JsonSchema | false | undefined;
-      return extra === false ? false : valid(extra ?? {}, item);
-    });
-  }
-  return true;
-}
-
-function hasType(type: string, value: unknown): boolean {
-  switch (type) {
-    case 'null':
-      return value === null;
-    case 'integer':
-      return Number.isInteger(value);
-    case 'object':
-      return isPlainObject(value);
-    case 'array':
-      return Array.isArray(value);
-    default:
-      return typeof value === type;
-  }
-}
+const valid = (node: JsonSchema, value: unknown): boolean => validates(schema, node, value);
 
 const decodes = (value: unknown): boolean =>
   decode({ kind: 'object', shape: 'KubernetesPlugin' }, value, { mode: 'strict' }).ok;

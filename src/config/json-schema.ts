@@ -17,18 +17,21 @@ const INT_RANGES = {
 } as const;
 
 /**
- * The schema of a field type, e.g. `{kind: 'object', shape: 'KubernetesPlugin'}`, with every shape it uses in
- * `$defs`. A root object shape is inlined at the top (and referred to as `#` if it recurses).
+ * Schemas of field types that share one `$defs` table: `field` returns a schema that may `$ref` object
+ * shapes, `defs` the table of every shape referred to so far. `rootShape` is referred to as `#`.
  */
-export function jsonSchemaOf(type: FieldType, options: { title?: string } = {}): JsonSchema {
-  const rootShape = type.kind === 'object' ? type.shape : undefined;
+export function fieldSchemas(rootShape?: string): {
+  field: (type: FieldType) => JsonSchema;
+  object: (name: string) => JsonSchema;
+  defs: () => Record<string, JsonSchema>;
+} {
   const defs = new Map<string, JsonSchema>();
   const pending: string[] = [];
   const ref = (name: string): JsonSchema => {
     if (name !== rootShape && !defs.has(name) && !pending.includes(name)) pending.push(name);
     return { $ref: name === rootShape ? '#' : `#/$defs/${name}` };
   };
-  const fieldSchema = (type: FieldType): JsonSchema => {
+  const field = (type: FieldType): JsonSchema => {
     switch (type.kind) {
       case 'string':
         return { type: ['string', 'null'] };
@@ -47,17 +50,17 @@ export function jsonSchemaOf(type: FieldType, options: { title?: string } = {}):
       case 'enum':
         return { enum: [...type.values, null] };
       case 'array':
-        return { type: ['array', 'null'], items: fieldSchema(type.of) };
+        return { type: ['array', 'null'], items: field(type.of) };
       case 'map':
-        return { type: ['object', 'null'], additionalProperties: fieldSchema(type.of) };
+        return { type: ['object', 'null'], additionalProperties: field(type.of) };
       case 'object':
         return ref(type.shape);
     }
   };
-  const objectSchema = (name: string): JsonSchema => {
+  const object = (name: string): JsonSchema => {
     const shape = shapeOf(name);
     const properties: Record<string, JsonSchema> = {};
-    for (const [field, type] of shape.fields) properties[field] = fieldSchema(type);
+    for (const [key, type] of shape.fields) properties[key] = field(type);
     return {
       ...(shape.description === undefined ? {} : { description: shape.description }),
       type: ['object', 'null'],
@@ -65,16 +68,31 @@ export function jsonSchemaOf(type: FieldType, options: { title?: string } = {}):
       additionalProperties: false,
     };
   };
+  return {
+    field,
+    object,
+    defs: () => {
+      for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+        if (!defs.has(name)) defs.set(name, object(name));
+      }
+      return Object.fromEntries([...defs].sort(([a], [b]) => (a < b ? -1 : 1)));
+    },
+  };
+}
 
-  const root = rootShape === undefined ? fieldSchema(type) : objectSchema(rootShape);
-  for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
-    if (!defs.has(name)) defs.set(name, objectSchema(name));
-  }
+/**
+ * The schema of a field type, e.g. `{kind: 'object', shape: 'KubernetesPlugin'}`, with every shape it uses in
+ * `$defs`. A root object shape is inlined at the top (and referred to as `#` if it recurses).
+ */
+export function jsonSchemaOf(type: FieldType, options: { title?: string } = {}): JsonSchema {
+  const rootShape = type.kind === 'object' ? type.shape : undefined;
+  const schemas = fieldSchemas(rootShape);
+  const root = rootShape === undefined ? schemas.field(type) : schemas.object(rootShape);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     ...(options.title === undefined ? {} : { title: options.title }),
     ...root,
-    $defs: Object.fromEntries([...defs].sort(([a], [b]) => (a < b ? -1 : 1))),
+    $defs: schemas.defs(),
   };
 }
 

@@ -40,6 +40,8 @@ export interface OptionSpec<S extends z.ZodType = z.ZodType> {
   readonly hidden?: boolean;
   /** Never printed: replaced by `<redacted>`. */
   readonly secret?: boolean;
+  /** The structure of a nested (object) value; drives its decoding and the chart's values schema. */
+  readonly type?: FieldType;
 }
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -70,6 +72,14 @@ function shaped<T>(type: FieldType): z.ZodType<T> {
       ctx.addIssue({ code: 'custom', message: issue.message, path: [...issue.path] });
     return z.NEVER;
   }) as unknown as z.ZodType<T>;
+}
+
+/** A file-only option holding a nested Kubernetes-shaped or agent-shaped value. */
+function structured<T>(
+  type: FieldType,
+  spec: { default: T | undefined; description: string },
+): OptionSpec<z.ZodType<T>> {
+  return { kind: 'object', fileOnly: true, schema: shaped<T>(type), type, ...spec };
 }
 
 const int = (min?: number, max?: number) => {
@@ -147,13 +157,13 @@ export const OPTIONS = {
     default: 'default',
     description: 'Namespace of Jobs, Pods, the agent token Secret and PodTemplates',
   }),
-  'pod-spec-patch': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<V1PodSpec>({ kind: 'object', shape: 'V1PodSpec' }),
-    default: undefined,
-    description: 'Strategic merge patch applied to every pod spec',
-  }),
+  'pod-spec-patch': structured<V1PodSpec>(
+    { kind: 'object', shape: 'V1PodSpec' },
+    {
+      default: undefined,
+      description: 'Strategic merge patch applied to every pod spec',
+    },
+  ),
   'job-creation-concurrency': opt({
     kind: 'int',
     schema: int(),
@@ -296,13 +306,13 @@ export const OPTIONS = {
     default: 900_000,
     description: 'Longest a pod may stay Pending before its job is failed',
   }),
-  'workspace-volume': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<V1Volume>({ kind: 'object', shape: 'V1Volume' }),
-    default: undefined,
-    description: 'Volume mounted at /workspace (default: an emptyDir named workspace)',
-  }),
+  'workspace-volume': structured<V1Volume>(
+    { kind: 'object', shape: 'V1Volume' },
+    {
+      default: undefined,
+      description: 'Volume mounted at /workspace (default: an emptyDir named workspace)',
+    },
+  ),
   'workspace-mount-sub-path-expr': opt({
     kind: 'string',
     fileOnly: true,
@@ -310,41 +320,41 @@ export const OPTIONS = {
     default: '',
     description: 'subPathExpr set on every /workspace mount',
   }),
-  'agent-config': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<AgentConfig>({ kind: 'object', shape: 'AgentConfig' }),
-    default: undefined,
-    description: 'Agent settings (endpoint, hooks, plugins, signing, container-start-timeout, ...)',
-  }),
-  'default-checkout-params': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<CheckoutParams>({ kind: 'object', shape: 'CheckoutParams' }),
-    default: undefined,
-    description: 'Checkout container defaults (the plugin checkout block overrides them)',
-  }),
-  'default-command-params': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<CommandParams>({ kind: 'object', shape: 'CommandParams' }),
-    default: undefined,
-    description: 'Command container defaults (interposer, envFrom, extraVolumeMounts)',
-  }),
-  'default-sidecar-params': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<SidecarParams>({ kind: 'object', shape: 'SidecarParams' }),
-    default: undefined,
-    description: 'Sidecar defaults (envFrom, extraVolumeMounts)',
-  }),
-  'default-metadata': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<Metadata>({ kind: 'object', shape: 'Metadata' }),
-    default: {},
-    description: 'Labels and annotations added to every Job and pod',
-  }),
+  'agent-config': structured<AgentConfig>(
+    { kind: 'object', shape: 'AgentConfig' },
+    {
+      default: undefined,
+      description: 'Agent settings (endpoint, hooks, plugins, signing, container-start-timeout, ...)',
+    },
+  ),
+  'default-checkout-params': structured<CheckoutParams>(
+    { kind: 'object', shape: 'CheckoutParams' },
+    {
+      default: undefined,
+      description: 'Checkout container defaults (the plugin checkout block overrides them)',
+    },
+  ),
+  'default-command-params': structured<CommandParams>(
+    { kind: 'object', shape: 'CommandParams' },
+    {
+      default: undefined,
+      description: 'Command container defaults (interposer, envFrom, extraVolumeMounts)',
+    },
+  ),
+  'default-sidecar-params': structured<SidecarParams>(
+    { kind: 'object', shape: 'SidecarParams' },
+    {
+      default: undefined,
+      description: 'Sidecar defaults (envFrom, extraVolumeMounts)',
+    },
+  ),
+  'default-metadata': structured<Metadata>(
+    { kind: 'object', shape: 'Metadata' },
+    {
+      default: {},
+      description: 'Labels and annotations added to every Job and pod',
+    },
+  ),
   'additional-redacted-vars': opt({
     kind: 'list',
     fileOnly: true,
@@ -352,16 +362,13 @@ export const OPTIONS = {
     default: [],
     description: 'Extra env var name patterns whose values the agent redacts from logs',
   }),
-  'resource-classes': opt({
-    kind: 'object',
-    fileOnly: true,
-    schema: shaped<Record<string, ResourceClass>>({
-      kind: 'map',
-      of: { kind: 'object', shape: 'ResourceClass' },
-    }),
-    default: {},
-    description: 'Named resource classes, selected by the job tag resource_class',
-  }),
+  'resource-classes': structured<Record<string, ResourceClass>>(
+    { kind: 'map', of: { kind: 'object', shape: 'ResourceClass' } },
+    {
+      default: {},
+      description: 'Named resource classes, selected by the job tag resource_class',
+    },
+  ),
   'default-resource-class-name': opt({
     kind: 'string',
     fileOnly: true,

@@ -383,12 +383,23 @@ function build(base: PodSpec, sidecars: Container[], parsed: ParsedJob, config: 
     interposer,
     allowUnsafeCommandModification: config['allow-pod-spec-patch-unsafe-command-modification'],
   };
+  // The agent waits for every container it numbered (BUILDKITE_CONTAINER_COUNT); a patch that deletes one,
+  // or the agent itself, would leave the job hanging until its deadline, so that is refused instead.
+  const required = podSpec.containers.filter(
+    (c) => c.name === 'agent' || c.env?.some((e) => e.name === 'BUILDKITE_CONTAINER_ID'),
+  );
+  const applyPatch = (patch: PodSpec, source: string): { ok: true } | { ok: false; error: string } => {
+    const patched = patchPodSpec(podSpec, patch, patchOptions);
+    const problem = patched.ok ? deletedContainerProblem(required, patched.spec) : patched.error;
+    if (problem !== undefined)
+      return { ok: false, error: `failed to apply podSpec patch from ${source}: ${problem}` };
+    if (patched.ok) podSpec = patched.spec;
+    return { ok: true };
+  };
   const controllerPatch = config['pod-spec-patch'];
   if (controllerPatch !== undefined) {
-    const patched = patchPodSpec(podSpec, controllerPatch, patchOptions);
-    if (!patched.ok)
-      return { ok: false, error: `failed to apply podSpec patch from controller: ${patched.error}` };
-    podSpec = patched.spec;
+    const applied = applyPatch(controllerPatch, 'controller');
+    if (!applied.ok) return applied;
   }
   if (stepImage !== '') {
     podSpec = {
@@ -397,10 +408,8 @@ function build(base: PodSpec, sidecars: Container[], parsed: ParsedJob, config: 
     };
   }
   if (plugin?.podSpecPatch !== undefined) {
-    const patched = patchPodSpec(podSpec, plugin.podSpecPatch, patchOptions);
-    if (!patched.ok)
-      return { ok: false, error: `failed to apply podSpec patch from k8s plugin: ${patched.error}` };
-    podSpec = patched.spec;
+    const applied = applyPatch(plugin.podSpecPatch, 'k8s plugin');
+    if (!applied.ok) return applied;
   }
   if (skipCheckout) {
     podSpec = { ...podSpec, containers: podSpec.containers.filter((c) => c.name !== 'checkout') };
@@ -430,6 +439,13 @@ function build(base: PodSpec, sidecars: Container[], parsed: ParsedJob, config: 
       },
     },
   };
+}
+
+function deletedContainerProblem(required: readonly Container[], patched: PodSpec): string | undefined {
+  const deleted = required.find((c) => !patched.containers.some((kept) => kept.name === c.name));
+  return deleted === undefined
+    ? undefined
+    : `it deletes container "${deleted.name}", which the job cannot run without (the agent waits for every command and checkout container); leave a command container out of podSpec.containers instead, or use checkout.skip`;
 }
 
 function agentContainer(

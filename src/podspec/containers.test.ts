@@ -456,6 +456,30 @@ describe('integration fixtures (podspec.md §5), as rendered', () => {
     ]);
   });
 
+  it('a patch that deletes a container the agent waits for fails the job instead of hanging it', () => {
+    const twoCommands = { podSpec: { containers: [{ image: 'a:1' }, { image: 'b:1' }] } };
+    const deleting = (name: string) => ({ containers: [{ name, $patch: 'delete' }] }) as unknown as PodSpec;
+    expect(
+      assemble(jobWith({ plugin: { ...twoCommands, podSpecPatch: deleting('container-1') } }), zeroConfig()),
+    ).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(
+        /failed to apply podSpec patch from k8s plugin: it deletes container "container-1", which the job cannot run without/,
+      ) as unknown,
+    });
+    const config = { ...zeroConfig(), 'pod-spec-patch': deleting('checkout') };
+    expect(assemble(jobWith({ plugin: twoCommands }), config)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('from controller: it deletes container "checkout"') as unknown,
+    });
+    expect(assemble(jobWith({ plugin: { podSpecPatch: deleting('agent') } }), zeroConfig())).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(
+        'it deletes container "agent", which the job cannot run without',
+      ) as unknown,
+    });
+  });
+
   it('never-pull.yaml: the image check uses the container policy Never', () => {
     const { pod } = renderedCase('never-pull.yaml');
     expect(find(pod, 'imagecheck-0').imagePullPolicy).toBe('Never');

@@ -72,28 +72,44 @@ describe('PodWatcher against the simulators', () => {
     return world.kube.store.get('pods', NS, pod.metadata?.name ?? '') !== undefined;
   }
 
-  it('fails the job when an init container fails, with its message, and ignores it after a permanent error', async () => {
+  const INIT_FAILED = {
+    phase: 'Failed',
+    initContainers: {
+      'copy-agent': { terminated: { exitCode: 0, reason: 'Completed' } },
+      'imagecheck-0': { terminated: { exitCode: 2, reason: 'Error', message: 'sh: run-setup: not found' } },
+    },
+  } as const;
+
+  it('fails the job once when an init container fails, with its message, however often the pod changes', async () => {
     const uuid = await world.job();
     const pod = await createPod(world, uuid, SHAPE);
-    await update(pod, {
-      phase: 'Failed',
-      initContainers: {
-        'copy-agent': { terminated: { exitCode: 0, reason: 'Completed' } },
-        'imagecheck-0': { terminated: { exitCode: 2, reason: 'Error', message: 'sh: run-setup: not found' } },
-      },
-    });
+    await update(pod, INIT_FAILED);
     const detail = world.sim.job(uuid)?.detail ?? '';
     expect(detail.startsWith(`${INIT_CONTAINERS_FAILED}\n\n╭`)).toBe(true);
     expect(detail).toMatch(/│ imagecheck-0 │ +2 │ +0 │ Error +│ sh: run-setup: not found │/);
     expect(detail).not.toContain('copy-agent');
     expect(podExists(pod)).toBe(true);
-    expect(watcher.isIgnored(uuid)).toBe(false);
-    // The next event repeats the call; Buildkite refuses (already finished), so the job is ignored.
+    expect(finishCalls()).toBe(1);
+    // A real API server sends more updates of the failed pod (finalizer removal, deletion): no repeat.
     await watcher.handler.onUpdate?.(pod, await readPod(world, pod.metadata?.name ?? ''));
-    expect(finishCalls()).toBe(2);
+    expect(finishCalls()).toBe(1);
     expect(watcher.isIgnored(uuid)).toBe(true);
+    expect(await counterValue(world.metrics.podWatcher.failOnBuildkiteErrors)).toBe(0);
+  });
+
+  it('ignores a job whose init-container failure Buildkite refuses for good, and retries a transient error', async () => {
+    const uuid = await world.job();
+    const pod = await createPod(world, uuid, SHAPE);
+    world.sim.injectFault({ endpoint: 'finish-job', status: 503, count: 1 });
+    await update(pod, INIT_FAILED);
+    expect(watcher.isIgnored(uuid)).toBe(false);
+    world.sim.injectFault({ endpoint: 'finish-job', status: 404, count: 1 });
+    await watcher.handler.onUpdate?.(pod, await readPod(world, pod.metadata?.name ?? ''));
+    expect(watcher.isIgnored(uuid)).toBe(true);
+    expect(world.sim.job(uuid)?.state).not.toBe('finished');
     await watcher.handler.onUpdate?.(pod, await readPod(world, pod.metadata?.name ?? ''));
     expect(finishCalls()).toBe(2);
+    expect(await counterValue(world.metrics.podWatcher.failOnBuildkiteErrors)).toBe(2);
   });
 
   it('does not count a native sidecar that exited non-zero as an init failure', async () => {

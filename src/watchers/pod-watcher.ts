@@ -230,6 +230,9 @@ export class PodWatcher {
     }
     // No pod deletion: with restartPolicy Never the pod has failed already, and so will the Job.
     this.#options.metrics.jobsFailedOnBuildkite.inc();
+    // A real pod keeps changing after it failed (the Job controller drops its finalizer, the pod is
+    // deleted); failing the job again on each change would only earn a 422 and an error log.
+    this.#ignore(uuid);
   }
 
   /** Containers in a failing waiting state long enough to act on; empty when the pod is fine (yet). */

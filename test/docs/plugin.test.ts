@@ -75,7 +75,8 @@ describe('docs/plugin.md examples', () => {
       if (found === undefined) throw new Error(`no step ${step} in docs/plugin.md`);
       return (await render(found[1], step)).stdout;
     };
-    expect(await output('patched')).not.toContain('name: checkout');
+    expect(await output('patched')).not.toContain('name: imagecheck-0');
+    expect(await output('patched')).toContain('serviceAccountName: ci-deployer');
     expect(await output('nocheckout')).not.toContain('name: checkout');
     expect(await output('lint')).toContain('image: golangci/golangci-lint:v1.61');
     expect(await output('from a template')).toContain('node-pool: ci-large');

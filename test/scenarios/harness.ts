@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
 import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
+import { startClusterTier } from '../../sim/cluster/tier.js';
 import { loadConfig } from '../../src/config/load.js';
 import { runController } from '../../src/controller.js';
 import { isFinishedJob, startFakeTier, type KubeTier } from '../../src/demo/fake-cluster.js';
@@ -25,7 +27,26 @@ export interface Capabilities {
   readonly kubeFaults: boolean;
 }
 
-export const CAPABILITIES: Capabilities = { kubeFaults: true };
+/** Set by the cluster tier's global setup (`npm run test:cluster`); absent in the unit run. */
+const controlPlane = inject('controlPlane');
+
+export const CAPABILITIES: Capabilities = { kubeFaults: controlPlane === undefined };
+
+/**
+ * Waits (`until`) get this much longer on a real control plane: it shares two cores with the tests, and
+ * its Job controller and scheduler add real latency. The conditions waited for are the same.
+ */
+const WAIT_SCALE = controlPlane === undefined ? 1 : 2;
+
+/** The tier of this run: the fake, or a namespace of the run's control plane. */
+function defaultTier(options: { readonly agentToken: string }): Promise<KubeTier> {
+  if (controlPlane === undefined) return startFakeTier(options);
+  return startClusterTier({
+    ...options,
+    kubeconfigYaml: controlPlane.kubeconfigYaml,
+    logger: createLogger({ format: 'json', level: 'warn', write: (line) => process.stderr.write(line) }),
+  });
+}
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string | number };
 
@@ -87,7 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     rateLimits: false,
     ...(options.graphql === true ? { apiToken: API_TOKEN } : {}),
   });
-  const kube = await (options.tier ?? startFakeTier)({ agentToken: AGENT_TOKEN });
+  const kube = await (options.tier ?? defaultTier)({ agentToken: AGENT_TOKEN });
   const plans = new Map<string, AgentPlan>();
   const agent = new PodAgent({
     endpoint: sim.agentEndpoint,
@@ -125,6 +146,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const overridden = new Set(extra.filter((line) => !line.startsWith(' ')).map(keyOf));
     const base = [
       `agent-config: {endpoint: "${sim.agentEndpoint}"}`,
+      `namespace: ${kube.namespace}`,
       `queue: ${QUEUE}`,
       `tags: ["queue=${QUEUE}"]`,
       'poll-interval: 1s',
@@ -247,7 +269,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     what: string,
     timeoutMs = 15_000,
   ): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * WAIT_SCALE;
     while (!(await condition())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
