@@ -33,7 +33,7 @@ async function verdict(job: Job): Promise<Verdict> {
 
 beforeAll(async () => {
   api = await openOracleApi();
-}, 180_000);
+});
 
 afterAll(async () => {
   await api.close();

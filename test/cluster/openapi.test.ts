@@ -118,7 +118,7 @@ beforeAll(async () => {
       }
     }
   }
-}, 180_000);
+});
 
 afterAll(async () => {
   await api.close();

@@ -1,12 +1,13 @@
 /**
- * The API server the oracle tests ask: a KubeClient without client-side throttling and one namespace of
- * their own (random, so several files can share a control plane), plus the few calls they make.
+ * The API server the oracle tests ask: the cluster tier's control plane (test/cluster/global-setup.ts), a
+ * KubeClient without client-side throttling and a namespace of their own, plus the few calls they make.
  */
 import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeError, KubeResult } from '../../src/kube/errors.js';
 import type { Job, PodSpec } from '../../src/kube/types.js';
-import { startControlPlane } from '../../sim/cluster/control-plane.js';
 
 export interface OracleApi {
   readonly client: KubeClient;
@@ -14,29 +15,33 @@ export interface OracleApi {
   close(): Promise<void>;
 }
 
-/** Starts etcd and kube-apiserver (enough for dry runs, patches and OpenAPI) and makes a namespace. */
+/** Connects to the tier's control plane and makes a namespace, deleted again by `close()`. */
 export async function openOracleApi(): Promise<OracleApi> {
-  const plane = await startControlPlane({ apiServerOnly: true });
-  const client = new KubeClient({ kubeConfig: plane.kubeConfig, qps: 10_000, burst: 10_000 });
+  const plane = inject('controlPlane');
+  if (plane === undefined) {
+    throw new Error('no control plane: run the cluster tier with `npm run test:cluster`');
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(plane.kubeconfigYaml);
+  const client = new KubeClient({ kubeConfig, qps: 10_000, burst: 10_000 });
   const namespace = `oracles-${randomBytes(4).toString('hex')}`;
-  try {
-    const created = await client.request({
-      method: 'POST',
-      path: '/api/v1/namespaces',
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    });
-    if (!created.ok) throw new Error(`creating namespace ${namespace}: ${created.error.message}`);
-  } catch (error) {
+  const path = '/api/v1/namespaces';
+  const created = await client.request({
+    method: 'POST',
+    path,
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+  });
+  if (!created.ok) {
     await client.close();
-    await plane.stop();
-    throw error;
+    throw new Error(`creating namespace ${namespace}: ${created.error.message}`);
   }
   return {
     client,
     namespace,
     close: async () => {
+      // The PodTemplates the SMP differential created go with it.
+      await client.request({ method: 'DELETE', path: `${path}/${namespace}` });
       await client.close();
-      await plane.stop();
     },
   };
 }

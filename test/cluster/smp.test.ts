@@ -46,7 +46,7 @@ let api: OracleApi;
 
 beforeAll(async () => {
   api = await openOracleApi();
-}, 180_000);
+});
 
 afterAll(async () => {
   await api.close();
