@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderJob, type BuildResult } from './build.js';
 import type { Container, Job, PodSpec } from './k8s.js';
 import { assemble, jobWith, zeroConfig } from '../../test/podspec/support.js';
+import { assembleCase, renderCase } from '../../test/podspec/catalogue.js';
 
 function built(result: BuildResult): Job {
   if (!result.ok) throw new Error(`expected a Job, got failure: ${result.message}`);
@@ -25,27 +26,9 @@ function envValue(c: Container, name: string): string | undefined {
   return c.env?.find((e) => e.name === name)?.value;
 }
 
-const podSpecOneContainer = { containers: [{ image: 'alpine:latest', command: ['hello world a=b=c'] }] };
-
 describe('scheduler_test.go', () => {
   it('TestJobPluginConversion', () => {
-    const job = jobWith({
-      plugin: {
-        podSpec: {
-          containers: [
-            {
-              image: 'alpine:latest',
-              command: ['hello world a=b=c'],
-              envFrom: [{ configMapRef: { name: 'some-configmap' } }],
-            },
-          ],
-        },
-        gitEnvFrom: [{ secretRef: { name: 'git-secret' } }],
-      },
-      otherPlugins: [{ 'github.com/buildkite-plugins/some-other-buildkite-plugin': { foo: 'bar' } }],
-      agentQueryRules: ['queue=kubernetes'],
-    });
-    const result = built(renderJob(job, zeroConfig({ 'agent-token-secret': 'token-secret' })));
+    const result = built(renderCase('TestJobPluginConversion'));
     const pod = podOf(result);
     expect(pod.containers).toHaveLength(3);
     const agent = container(pod, 'agent');
@@ -62,11 +45,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestTagEnv', () => {
-    const job = jobWith({ plugin: { podSpec: podSpecOneContainer }, agentQueryRules: ['queue=kubernetes'] });
-    const agent = container(
-      podOf(built(renderJob(job, zeroConfig({ 'agent-token-secret': 'token-secret' })))),
-      'agent',
-    );
+    const agent = container(podOf(built(renderCase('TestTagEnv'))), 'agent');
     const fieldPath = (name: string) =>
       agent.env?.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
     expect(fieldPath('BUILDKITE_K8S_NODE')).toBe('spec.nodeName');
@@ -76,7 +55,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestJobWithNoKubernetesPlugin', () => {
-    const pod = podOf(built(renderJob(jobWith({ command: 'echo hello world' }), zeroConfig())));
+    const pod = podOf(built(renderCase('TestJobWithNoKubernetesPlugin')));
     expect(pod.containers).toHaveLength(3);
     const c0 = container(pod, 'container-0');
     expect(envValue(c0, 'BUILDKITE_COMMAND')).toBe('echo hello world');
@@ -84,20 +63,8 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestBuild', () => {
-    const config = zeroConfig({
-      id: 'controller-1',
-      namespace: 'buildkite',
-      'agent-token-secret': 'bkcq_1234567890',
-      'pod-spec-patch': {
-        containers: [{ name: 'checkout', envFrom: [{ secretRef: { name: 'git-ssh-key' } }] }],
-      },
-    });
-    const job = jobWith({
-      command: 'echo hello world',
-      plugin: { podSpecPatch: { containers: [{ name: 'container-0', image: 'alpine:latest' }] } },
-      agentQueryRules: ['queue=kubernetes'],
-    });
-    const result = built(renderJob(job, config));
+    // Upstream calls Build directly; its token Secret name is not one the API server accepts.
+    const result = built(assembleCase('TestBuild'));
     const pod = podOf(result);
     expect(pod.containers).toHaveLength(3);
     expect(result.metadata?.labels?.['buildkite.com/controller-id']).toBe('controller-1');
@@ -106,11 +73,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestBuildStepKeyAnnotationCannotBeOverriddenByPlugin', () => {
-    const job = jobWith({
-      plugin: { metadata: { annotations: { 'buildkite.com/step-key': 'forged-step' } } },
-      env: { BUILDKITE_STEP_KEY: 'trusted-step' },
-    });
-    const result = built(renderJob(job, zeroConfig()));
+    const result = built(renderCase('TestBuildStepKeyAnnotationCannotBeOverriddenByPlugin'));
     expect(result.metadata?.annotations?.['buildkite.com/step-key']).toBe('trusted-step');
     expect(result.spec?.template.metadata?.annotations?.['buildkite.com/step-key']).toBe('trusted-step');
   });
@@ -122,21 +85,22 @@ describe('scheduler_test.go', () => {
     }));
 
   it('TestBuildWorkspaceMountSubPathExpr', () => {
-    const config = zeroConfig({ namespace: 'buildkite', 'workspace-mount-sub-path-expr': '$(POD_NAME)' });
-    const mounts = allWorkspaceMounts(podOf(built(renderJob(jobWith(), config))));
+    const mounts = allWorkspaceMounts(podOf(built(renderCase('TestBuildWorkspaceMountSubPathExpr'))));
     expect(mounts.map((m) => m.name).sort()).toEqual(['agent', 'checkout', 'container-0', 'copy-agent']);
     for (const { mount } of mounts) expect(mount?.subPathExpr).toBe('$(POD_NAME)');
   });
 
   it('TestBuildWorkspaceMountSubPathExprDefault', () => {
-    for (const { mount } of allWorkspaceMounts(podOf(built(renderJob(jobWith(), zeroConfig()))))) {
+    for (const { mount } of allWorkspaceMounts(
+      podOf(built(renderCase('TestBuildWorkspaceMountSubPathExprDefault'))),
+    )) {
       expect(mount).toBeDefined();
       expect(mount?.subPathExpr).toBeUndefined();
     }
   });
 
   it('TestBuildSkipCheckout', () => {
-    const pod = podOf(built(renderJob(jobWith({ plugin: { checkout: { skip: true } } }), zeroConfig())));
+    const pod = podOf(built(renderCase('TestBuildSkipCheckout')));
     expect(pod.containers).toHaveLength(2);
     expect(container(pod, 'container-0').image).toBe('buildkite/agent:latest');
     expect(pod.containers.some((c) => c.name === 'checkout')).toBe(false);
@@ -146,16 +110,11 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestBuildCheckoutEmptyConfigEnv', () => {
-    const pod = podOf(built(renderJob(jobWith({ plugin: { checkout: {} } }), zeroConfig())));
+    const pod = podOf(built(renderCase('TestBuildCheckoutEmptyConfigEnv')));
     expect(envValue(container(pod, 'checkout'), 'BUILDKITE_GIT_SUBMODULE_CLONE_CONFIG')).toBeUndefined();
     expect(envValue(container(pod, 'agent'), 'BUILDKITE_GIT_SUBMODULE_CLONE_CONFIG')).toBeUndefined();
   });
 
-  const checkoutParams = {
-    gitCredentialsSecret: { secretName: 'bluh' },
-    envFrom: [{ secretRef: { name: 'some-secret-env' } }],
-    extraVolumeMounts: [{ name: 'extra-volume-something' }],
-  };
   const expectCheckoutParamsApplied = (pod: PodSpec) => {
     const checkout = container(pod, 'checkout');
     expect(checkout.volumeMounts).toEqual(
@@ -178,17 +137,15 @@ describe('scheduler_test.go', () => {
   };
 
   it('TestBuildDefaultCheckoutParams', () => {
-    const config = zeroConfig({ namespace: 'buildkite', 'default-checkout-params': checkoutParams });
-    expectCheckoutParamsApplied(podOf(built(assemble(jobWith(), config))));
+    expectCheckoutParamsApplied(podOf(built(assembleCase('TestBuildDefaultCheckoutParams'))));
   });
 
   it('TestBuildCheckoutParams', () => {
-    const job = jobWith({ plugin: { checkout: checkoutParams } });
-    expectCheckoutParamsApplied(podOf(built(assemble(job, zeroConfig({ namespace: 'buildkite' })))));
+    expectCheckoutParamsApplied(podOf(built(assembleCase('TestBuildCheckoutParams'))));
   });
 
   it('TestFailureJobs', () => {
-    const result = renderJob(jobWith({ plugin: 'some-invalid-json' }), zeroConfig());
+    const result = renderCase('TestFailureJobs');
     expect(result).toEqual({
       ok: false,
       message:
@@ -197,8 +154,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestProhibitKubernetesPlugin', () => {
-    const job = jobWith({ plugin: { metadata: { Annotations: null, Labels: null } } });
-    expect(renderJob(job, zeroConfig({ 'prohibit-kubernetes-plugin': true }))).toEqual({
+    expect(renderCase('TestProhibitKubernetesPlugin')).toEqual({
       ok: false,
       message:
         'agent-stack-k8s failed to parse the job: the kubernetes plugin is prohibited by this controller, but was configured on this job',
@@ -206,23 +162,17 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestCustomImageSyntax_pluginTakesTopPriority', () => {
-    const job = jobWith({
-      plugin: { podSpecPatch: { containers: [{ name: 'container-0', image: 'x-image:plugin' }] } },
-      env: { BUILDKITE_IMAGE: 'x-image:job' },
-    });
-    expect(container(podOf(built(renderJob(job, zeroConfig()))), 'container-0').image).toBe('x-image:plugin');
+    const pod = podOf(built(renderCase('TestCustomImageSyntax_pluginTakesTopPriority')));
+    expect(container(pod, 'container-0').image).toBe('x-image:plugin');
   });
 
   it('TestCustomImageSyntax_jobLevelImagePriority', () => {
-    const config = zeroConfig({
-      'pod-spec-patch': { containers: [{ name: 'container-0', image: 'alpine:controller' }] },
-    });
-    const job = jobWith({ env: { BUILDKITE_IMAGE: 'x-image:job' } });
-    expect(container(podOf(built(renderJob(job, config))), 'container-0').image).toBe('x-image:job');
+    const pod = podOf(built(renderCase('TestCustomImageSyntax_jobLevelImagePriority')));
+    expect(container(pod, 'container-0').image).toBe('x-image:job');
   });
 
   it('TestBuildSafeToEvictDefault', () => {
-    const result = built(renderJob(jobWith(), zeroConfig()));
+    const result = built(renderCase('TestBuildSafeToEvictDefault'));
     expect(result.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('false');
     expect(
       result.spec?.template.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict'],
@@ -230,10 +180,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestBuildSafeToEvictDefaultMetadataOverride', () => {
-    const config = zeroConfig({
-      'default-metadata': { annotations: { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' } },
-    });
-    const result = built(renderJob(jobWith(), config));
+    const result = built(renderCase('TestBuildSafeToEvictDefaultMetadataOverride'));
     expect(result.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('true');
     expect(
       result.spec?.template.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict'],
@@ -241,10 +188,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestBuildSafeToEvictPluginMetadataOverride', () => {
-    const job = jobWith({
-      plugin: { metadata: { annotations: { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' } } },
-    });
-    const result = built(renderJob(job, zeroConfig()));
+    const result = built(renderCase('TestBuildSafeToEvictPluginMetadataOverride'));
     expect(result.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('true');
     expect(
       result.spec?.template.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict'],
@@ -252,8 +196,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestBuildPodTemplateAnnotation', () => {
-    const job = jobWith({ plugin: { podTemplate: 'my-pod-template' } });
-    const result = built(renderJob(job, zeroConfig(), { ok: true, spec: { containers: [] } }));
+    const result = built(renderCase('TestBuildPodTemplateAnnotation'));
     expect(result.metadata?.annotations?.['buildkite.com/pod-template-name']).toBe('my-pod-template');
     expect(result.spec?.template.metadata?.annotations?.['buildkite.com/pod-template-name']).toBe(
       'my-pod-template',
@@ -261,7 +204,7 @@ describe('scheduler_test.go', () => {
   });
 
   it('TestBuildNoPodTemplateAnnotationWhenAbsent', () => {
-    const result = built(renderJob(jobWith(), zeroConfig()));
+    const result = built(renderCase('TestBuildNoPodTemplateAnnotationWhenAbsent'));
     expect(result.metadata?.annotations?.['buildkite.com/pod-template-name']).toBeUndefined();
     expect(result.spec?.template.metadata?.annotations?.['buildkite.com/pod-template-name']).toBeUndefined();
   });
@@ -269,21 +212,7 @@ describe('scheduler_test.go', () => {
 
 describe('pre-flight validation', () => {
   it('TestInvalidPodSpec: a mount of an undeclared volume fails before Kubernetes sees it', () => {
-    const job = jobWith({
-      id: 'u1',
-      plugin: {
-        podSpec: {
-          containers: [
-            {
-              name: 'invalid',
-              image: 'alpine:3',
-              volumeMounts: [{ name: 'this-doesnt-exist', mountPath: '/x' }],
-            },
-          ],
-        },
-      },
-    });
-    const result = renderJob(job, zeroConfig({ 'job-prefix': 'buildkite-' }));
+    const result = renderCase('invalid.yaml');
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const [head = '', yaml = ''] = result.message.split('\n\n');

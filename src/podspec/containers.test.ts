@@ -5,9 +5,17 @@ import type { Container, Job, PodSpec } from './k8s.js';
 import { assemble, jobWith, zeroConfig, defaultConfig } from '../../test/podspec/support.js';
 import type { Config } from '../config/schema.js';
 import type { BuildkiteJob } from './build.js';
+import { assembleCase, type CatalogueName } from '../../test/podspec/catalogue.js';
 
 function render(job: BuildkiteJob, config: Config = zeroConfig()): { job: Job; pod: PodSpec } {
   const result = assemble(job, config);
+  if (!result.ok) throw new Error(result.message);
+  const pod = result.job.spec?.template.spec;
+  if (pod === undefined) throw new Error('no pod');
+  return { job: result.job, pod };
+}
+function renderedCase(name: CatalogueName): { job: Job; pod: PodSpec } {
+  const result = assembleCase(name);
   if (!result.ok) throw new Error(result.message);
   const pod = result.job.spec?.template.spec;
   if (pod === undefined) throw new Error('no pod');
@@ -424,38 +432,14 @@ describe('omitted empty lists', () => {
 
 describe('integration fixtures (podspec.md §5), as rendered', () => {
   it('interposer-buildkite.yaml: command lines become one script, in order', () => {
-    const { pod } = render(
-      jobWith({
-        plugin: {
-          podSpec: {
-            containers: [
-              { image: 'bash:5', command: ['set -euo pipefail', 'echo Hello World!', 'echo Goodbye World!'] },
-            ],
-          },
-        },
-      }),
-    );
+    const { pod } = renderedCase('interposer-buildkite.yaml');
     expect(env(find(pod, 'container-0'))).toContain(
       'BUILDKITE_COMMAND=set -euo pipefail\necho Hello World!\necho Goodbye World!',
     );
   });
 
   it('chown.yaml: the vector interposer quotes every word', () => {
-    const { pod } = render(
-      jobWith({
-        plugin: {
-          commandParams: { interposer: 'vector' },
-          podSpec: {
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1001 },
-            containers: [
-              { image: 'alpine:latest', command: ['pwd'] },
-              { image: 'alpine:latest', command: ['ls', '-halt'] },
-              { image: 'alpine:latest', command: ['sh', '-c', "echo 'some contents' > some-file"] },
-            ],
-          },
-        },
-      }),
-    );
+    const { pod } = renderedCase('chown.yaml');
     expect(pod.containers.map((c) => c.env?.find((e) => e.name === 'BUILDKITE_COMMAND')?.value)).toEqual([
       'pwd',
       'ls -halt',
@@ -466,15 +450,7 @@ describe('integration fixtures (podspec.md §5), as rendered', () => {
   });
 
   it('container-start-timeout.yaml: a patch may set agent env (only command/args are guarded)', () => {
-    const { pod } = render(
-      jobWith({
-        plugin: {
-          podSpecPatch: {
-            containers: [{ name: 'agent', env: [{ name: 'BUILDKITE_CONTAINER_COUNT', value: '999' }] }],
-          },
-        },
-      }),
-    );
+    const { pod } = renderedCase('container-start-timeout.yaml');
     expect(env(find(pod, 'agent')).filter((e) => e.startsWith('BUILDKITE_CONTAINER_COUNT='))).toEqual([
       'BUILDKITE_CONTAINER_COUNT=999',
     ]);
@@ -505,21 +481,13 @@ describe('integration fixtures (podspec.md §5), as rendered', () => {
   });
 
   it('never-pull.yaml: the image check uses the container policy Never', () => {
-    const { pod } = render(
-      jobWith({
-        plugin: {
-          podSpec: { containers: [{ image: 'buildkite/agent-extreme:never', imagePullPolicy: 'Never' }] },
-        },
-      }),
-    );
+    const { pod } = renderedCase('never-pull.yaml');
     expect(find(pod, 'imagecheck-0').imagePullPolicy).toBe('Never');
     expect(find(pod, 'container-0').imagePullPolicy).toBe('Never');
   });
 
   it('skip-checkout.yaml: empty podSpec and skip gives container-0 and agent only', () => {
-    const { pod } = render(
-      jobWith({ command: 'echo hello-skip-checkout', plugin: { checkout: { skip: true }, podSpec: {} } }),
-    );
+    const { pod } = renderedCase('skip-checkout.yaml');
     expect(pod.containers.map((c) => c.name)).toEqual(['container-0', 'agent']);
     expect(env(find(pod, 'container-0'))).toContain('BUILDKITE_COMMAND=echo hello-skip-checkout');
   });

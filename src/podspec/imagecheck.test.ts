@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJob, type BuildResult } from './build.js';
 import type { PodSpec } from './k8s.js';
-import { jobWith, zeroConfig } from '../../test/podspec/support.js';
+import { assemble, jobWith, zeroConfig } from '../../test/podspec/support.js';
 
 function podOf(result: BuildResult): PodSpec {
   if (!result.ok) throw new Error(result.message);
@@ -74,7 +74,8 @@ describe('TestImagePullPolicies', () => {
       agentQueryRules: ['queue=bernetes'],
       ...(containers.length > 0 ? { plugin: { podSpec: { containers } } } : {}),
     });
-    const pod = podOf(renderJob(job, config));
+    // Upstream's test calls Build directly; its token Secret name is not one the API server accepts.
+    const pod = podOf(assemble(job, config));
     const all = [...pod.containers, ...(pod.initContainers ?? [])];
     const imageChecks = all.filter((c) => c.name.startsWith('imagecheck-'));
     const checkMap: Record<string, string | undefined> = Object.fromEntries(

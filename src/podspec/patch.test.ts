@@ -1,9 +1,8 @@
 /** TestPatchPodSpec and TestPatchPodSpec_ErrNoCommandModification (scheduler_test.go, §4.1), plus the guard. */
 import { describe, expect, it } from 'vitest';
-import { renderJob } from './build.js';
 import type { PodSpec } from './k8s.js';
 import { BOOTSTRAP_ARGS, BOOTSTRAP_COMMAND, patchPodSpec } from './patch.js';
-import { jobWith, zeroConfig } from '../../test/podspec/support.js';
+import { renderCase } from '../../test/podspec/catalogue.js';
 
 const options = { interposer: undefined, allowUnsafeCommandModification: false };
 
@@ -212,8 +211,7 @@ describe('TestPatchPodSpec_ErrNoCommandModification', () => {
 
 describe('patches in a built Job', () => {
   it('TestPodSpecPatchRejectsPatchingAgentContainerCommand: failure message', () => {
-    const job = jobWith({ plugin: { podSpecPatch: { containers: [{ name: 'agent', command: ['echo'] }] } } });
-    expect(renderJob(job, zeroConfig())).toEqual({
+    expect(renderCase('podspecpatch-agent.yaml')).toEqual({
       ok: false,
       message:
         'agent-stack-k8s failed to build a podSpec for the job: failed to apply podSpec patch from k8s plugin: for the agent container, modifying container commands or args via podSpecPatch is not supported',
@@ -221,8 +219,7 @@ describe('patches in a built Job', () => {
   });
 
   it('controller patch failures say so', () => {
-    const config = zeroConfig({ 'pod-spec-patch': { containers: [{ name: 'checkout', args: ['x'] }] } });
-    expect(renderJob(jobWith(), config)).toEqual({
+    expect(renderCase('controller patch changing the checkout command')).toEqual({
       ok: false,
       message:
         'agent-stack-k8s failed to build a podSpec for the job: failed to apply podSpec patch from controller: for the checkout container, modifying container commands or args via podSpecPatch is not supported; instead consider configuring a checkout hook or skipping the checkout container entirely',
@@ -230,13 +227,7 @@ describe('patches in a built Job', () => {
   });
 
   it('TestPodSpecPatchAllowsPatchingCommandContainerCommands', () => {
-    const job = jobWith({
-      plugin: {
-        podSpec: { containers: [{ name: 'mountains', image: 'alpine:3', command: ['echo $MOUNTAIN'] }] },
-        podSpecPatch: { containers: [{ name: 'mountains', command: ['echo "i love quito"'] }] },
-      },
-    });
-    const result = renderJob(job, zeroConfig());
+    const result = renderCase('podspecpatch-command-step.yaml');
     if (!result.ok) throw new Error(result.message);
     const c = result.job.spec?.template.spec?.containers[0];
     expect(c?.command).toEqual([...BOOTSTRAP_COMMAND]);
@@ -246,10 +237,7 @@ describe('patches in a built Job', () => {
   });
 
   it('a patch that adds an init container puts it before copy-agent', () => {
-    const job = jobWith({
-      plugin: { podSpecPatch: { initContainers: [{ name: 'early', image: 'alpine:3' }] } },
-    });
-    const result = renderJob(job, zeroConfig());
+    const result = renderCase('patch adding an init container');
     if (!result.ok) throw new Error(result.message);
     expect(result.job.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual([
       'early',
@@ -258,20 +246,14 @@ describe('patches in a built Job', () => {
   });
 
   it('skip checkout removes a checkout container a patch adds', () => {
-    const job = jobWith({
-      plugin: {
-        checkout: { skip: true },
-        podSpecPatch: { containers: [{ name: 'checkout', image: 'alpine:3' }] },
-      },
-    });
-    const result = renderJob(job, zeroConfig());
+    const result = renderCase('patch adding a checkout container with skip');
     if (!result.ok) throw new Error(result.message);
     expect(result.job.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['container-0', 'agent']);
   });
 
   it('TestPodSpecPatchWithoutContainers: host aliases only', () => {
     const hostAliases = [{ ip: '127.0.0.1', hostnames: ['agent.buildkite.localhost'] }];
-    const result = renderJob(jobWith(), zeroConfig({ 'pod-spec-patch': { hostAliases } }));
+    const result = renderCase('mountain.yaml without containers (TestPodSpecPatchWithoutContainers)');
     if (!result.ok) throw new Error(result.message);
     expect(result.job.spec?.template.spec?.hostAliases).toEqual(hostAliases);
     expect(result.job.spec?.template.spec?.containers).toHaveLength(3);
@@ -280,16 +262,7 @@ describe('patches in a built Job', () => {
 
 describe('SMP directives in the plugin podSpecPatch', () => {
   it('$patch: delete removes an init container (upstream silently ignores the directive)', () => {
-    const job = jobWith({
-      plugin: {
-        podSpec: {
-          initContainers: [{ name: 'slow', image: 'alpine:3' }],
-          containers: [{ name: 'main', image: 'alpine:3' }],
-        },
-        podSpecPatch: { initContainers: [{ name: 'slow', $patch: 'delete' }] },
-      },
-    });
-    const result = renderJob(job, zeroConfig());
+    const result = renderCase('patch deleting an init container');
     if (!result.ok) throw new Error(result.message);
     expect(result.job.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual([
       'copy-agent',

@@ -11,7 +11,10 @@ import {
 } from './validate.js';
 
 const LABEL_ERR =
-  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+const SUBDOMAIN_ERR =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
 interface Job {
   apiVersion: string;
@@ -136,18 +139,27 @@ describe('validateJob', () => {
     expect(
       problemsAfter((s) => {
         s.volumes.push({ name: 'workspace', emptyDir: {} }, { name: 'Bad_Name', emptyDir: {} });
-        s.volumes.push(
-          { name: 'two', emptyDir: {}, hostPath: { path: '/tmp' }, cephfs: { monitors: ['m'] } },
-          { name: 'none' },
-        );
+        s.volumes.push({
+          name: 'two',
+          emptyDir: {},
+          hostPath: { path: '/tmp' },
+          cephfs: { monitors: ['m'] },
+        });
       }),
     ).toEqual([
       'spec.template.spec.volumes[1].name: Duplicate value: "workspace"',
       `spec.template.spec.volumes[2].name: Invalid value: "Bad_Name": ${LABEL_ERR}`,
       'spec.template.spec.volumes[3].hostPath: Forbidden: may not specify more than 1 volume type',
       'spec.template.spec.volumes[3].cephFS: Forbidden: may not specify more than 1 volume type',
-      'spec.template.spec.volumes[4]: Required value: must specify a volume type',
     ]);
+  });
+
+  it('accepts a volume without a source, which the API server defaults to emptyDir', () => {
+    expect(
+      problemsAfter((s) => {
+        s.volumes[0] = { name: 'workspace' };
+      }),
+    ).toEqual([]);
   });
 
   it('finds mounts of missing volumes, like the invalid.yaml fixture', () => {
@@ -165,10 +177,10 @@ describe('validateJob', () => {
   it('treats a mount of an invalid volume as not found, as the server does', () => {
     expect(
       problemsAfter((s) => {
-        s.volumes[0] = { name: 'workspace' };
+        s.volumes[0] = { name: 'workspace', emptyDir: {}, hostPath: { path: '/tmp' } };
       }),
     ).toEqual([
-      'spec.template.spec.volumes[0]: Required value: must specify a volume type',
+      'spec.template.spec.volumes[0].hostPath: Forbidden: may not specify more than 1 volume type',
       'spec.template.spec.containers[0].volumeMounts[0].name: Not found: "workspace"',
       'spec.template.spec.initContainers[0].volumeMounts[0].name: Not found: "workspace"',
     ]);
@@ -226,6 +238,60 @@ describe('validateJob', () => {
     ]);
   });
 
+  it('requires an image, as a patch-added container or a sidecar may lack one', () => {
+    expect(
+      problemsAfter((s) => {
+        s.containers.push({ name: 'added' });
+      }),
+    ).toEqual(['spec.template.spec.containers[3].image: Required value']);
+  });
+
+  it('checks Secret and ConfigMap key selectors in env (texts from kube-apiserver 1.36)', () => {
+    expect(
+      problemsAfter((s) => {
+        s.containers[1] = {
+          ...s.containers[1],
+          env: [
+            { name: 'T', valueFrom: { secretKeyRef: { name: '', key: 'BUILDKITE_AGENT_TOKEN' } } },
+            { name: 'S', valueFrom: { secretKeyRef: { name: 'Bad_Name', key: '' } } },
+            { name: 'C', valueFrom: { configMapKeyRef: { name: 'ok', key: '..x' } } },
+            { name: 'D', valueFrom: { configMapKeyRef: { name: 'ok', key: 'a b' } } },
+            { name: 'F', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+          ],
+        };
+      }),
+    ).toEqual([
+      `spec.template.spec.containers[1].env[0].valueFrom.secretKeyRef.name: Invalid value: "": ${SUBDOMAIN_ERR}`,
+      `spec.template.spec.containers[1].env[1].valueFrom.secretKeyRef.name: Invalid value: "Bad_Name": ${SUBDOMAIN_ERR}`,
+      'spec.template.spec.containers[1].env[1].valueFrom.secretKeyRef.key: Required value',
+      `spec.template.spec.containers[1].env[2].valueFrom.configMapKeyRef.key: Invalid value: "..x": must not start with '..'`,
+      "spec.template.spec.containers[1].env[3].valueFrom.configMapKeyRef.key: Invalid value: \"a b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    ]);
+  });
+
+  it('checks envFrom sources and prefixes (texts from kube-apiserver 1.36)', () => {
+    expect(
+      problemsAfter((s) => {
+        s.containers[0] = {
+          ...s.containers[0],
+          envFrom: [
+            { prefix: 'P_' },
+            { secretRef: { name: 'ends-with-dash-' } },
+            { configMapRef: { name: '' } },
+            { configMapRef: { name: 'x' }, secretRef: { name: 'y' } },
+            { prefix: 'a=b', secretRef: { name: '-x' } },
+          ],
+        };
+      }),
+    ).toEqual([
+      'spec.template.spec.containers[0].envFrom: Invalid value: "": must specify one of: `configMapRef` or `secretRef`',
+      'spec.template.spec.containers[0].envFrom[2].configMapRef.name: Required value',
+      'spec.template.spec.containers[0].envFrom: Invalid value: "": may not have more than one field specified at a time',
+      `spec.template.spec.containers[0].envFrom[4].prefix: Invalid value: "a=b": a valid environment variable name must consist only of printable ASCII characters other than '='`,
+      `spec.template.spec.containers[0].envFrom[4].secretRef.name: Invalid value: "-x": ${SUBDOMAIN_ERR}`,
+    ]);
+  });
+
   it('checks port names and numbers', () => {
     expect(
       problemsAfter((s) => {
@@ -263,7 +329,7 @@ describe('validateJob', () => {
     ]);
   });
 
-  it('forbids ephemeral containers and negative grace periods', () => {
+  it('forbids ephemeral containers, and accepts a negative grace period as the API server does', () => {
     expect(
       problemsAfter((s) => {
         s.ephemeralContainers = [{ name: 'debug' }];
@@ -271,7 +337,6 @@ describe('validateJob', () => {
       }),
     ).toEqual([
       'spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template',
-      'spec.template.spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0',
     ]);
   });
 
@@ -297,8 +362,8 @@ describe('validateJob', () => {
       annotations: { 'Example.com/Fine': 'x', '/empty-prefix': 'y' },
     };
     expect(validateJob(job)).toEqual([
-      `metadata.labels: Invalid value: "has spaces": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', or 'my_value', or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
-      `metadata.labels: Invalid value: "a/b/c": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+      `metadata.labels: Invalid value: "has spaces": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+      `metadata.labels: Invalid value: "a/b/c": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
       'metadata.annotations: Invalid value: "/empty-prefix": prefix part must be non-empty',
     ]);
   });

@@ -20,9 +20,12 @@ const labelValue = new RegExp(`^${LABEL_VALUE_FMT}$`);
 const portNameCharset = /^[-a-z0-9]+$/;
 const portNameLetter = /[a-z]/;
 const relaxedEnvVarName = /^[\x20-\x3c\x3e-\x7e]+$/; // printable ASCII except '='
+const CONFIG_KEY_FMT = '[-._a-zA-Z0-9]+';
+const configKey = new RegExp(`^${CONFIG_KEY_FMT}$`);
 
 function regexError(message: string, fmt: string, ...examples: string[]): string {
-  const shown = examples.map((e) => `'${e}', `).join('or ');
+  // Go's RegexError writes "'a', " then " or " between examples: two spaces before each "or".
+  const shown = examples.map((e) => `'${e}', `).join(' or ');
   return `${message} (e.g. ${shown}regex used for validation is '${fmt}')`;
 }
 
@@ -79,6 +82,35 @@ export function isEnvVarName(value: string): string[] {
   return relaxedEnvVarName.test(value)
     ? []
     : ["a valid environment variable name must consist only of printable ASCII characters other than '='"];
+}
+
+/** IsConfigMapKey: a key of a ConfigMap or Secret. */
+export function isConfigMapKey(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 253) errs.push(maxLenError(253));
+  if (!configKey.test(value)) {
+    errs.push(
+      regexError(
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+        CONFIG_KEY_FMT,
+        'key.name',
+        'KEY_NAME',
+        'key-name',
+      ),
+    );
+  }
+  if (value === '.') errs.push("must not be '.'");
+  else if (value === '..') errs.push("must not be '..'");
+  else if (value.startsWith('..')) errs.push("must not start with '..'");
+  return errs;
+}
+
+/**
+ * A ConfigMap or Secret name (NameIsDNSSubdomain). As a prefix (envFrom), a trailing dash is allowed:
+ * the server masks it before checking.
+ */
+function objectNameProblems(name: string, prefix: boolean): string[] {
+  return isDNS1123Subdomain(prefix && name.endsWith('-') ? `${name.slice(0, -1)}a` : name);
 }
 
 export function isQualifiedName(value: string): string[] {
@@ -283,12 +315,8 @@ function validatePodSpec(podSpec: JsonObject, path: string, problems: string[]):
       forbidden(`${path}.ephemeralContainers`, 'ephemeral containers not allowed in pod template'),
     );
   }
-  const grace = podSpec.terminationGracePeriodSeconds;
-  if (typeof grace === 'number' && grace < 0) {
-    problems.push(
-      invalid(`${path}.terminationGracePeriodSeconds`, grace, 'must be greater than or equal to 0'),
-    );
-  }
+  // A negative terminationGracePeriodSeconds is no mistake here: the server keeps it in a pod template and
+  // turns it into 1 when the pod is created.
 }
 
 /** Returns the names of the volumes that passed, the only ones a mount may refer to (as on the server). */
@@ -300,7 +328,7 @@ function validateVolumes(volumes: unknown[], path: string, problems: string[]): 
     const name = asString(volume.name);
     const found: string[] = [];
     const sources = VOLUME_SOURCES.filter(([field]) => volume[field] !== undefined && volume[field] !== null);
-    if (sources.length === 0) found.push(required(at, 'must specify a volume type'));
+    // A volume without a source is no mistake: the API server defaults it to emptyDir before validating.
     for (const [, reportedAs] of sources.slice(1)) {
       found.push(forbidden(`${at}.${reportedAs}`, 'may not specify more than 1 volume type'));
     }
@@ -341,11 +369,43 @@ function validateContainer(
     }
   });
 
+  if (asString(container.image) === '') problems.push(required(`${path}.image`));
+
   asList(container.env).forEach((entry, i) => {
-    const envName = asString(asObject(entry).name);
-    const at = `${path}.env[${String(i)}].name`;
-    if (envName === '') problems.push(required(at));
-    else for (const msg of isEnvVarName(envName)) problems.push(invalid(at, envName, msg));
+    const env = asObject(entry);
+    const envName = asString(env.name);
+    const at = `${path}.env[${String(i)}]`;
+    if (envName === '') problems.push(required(`${at}.name`));
+    else for (const msg of isEnvVarName(envName)) problems.push(invalid(`${at}.name`, envName, msg));
+    const valueFrom = asObject(env.valueFrom);
+    for (const source of ['configMapKeyRef', 'secretKeyRef'] as const) {
+      if (valueFrom[source] !== undefined) {
+        problems.push(...keySelectorProblems(asObject(valueFrom[source]), `${at}.valueFrom.${source}`));
+      }
+    }
+  });
+
+  asList(container.envFrom).forEach((entry, i) => {
+    const envFrom = asObject(entry);
+    const at = `${path}.envFrom[${String(i)}]`;
+    const prefix = asString(envFrom.prefix);
+    if (prefix !== '') {
+      for (const msg of isEnvVarName(prefix)) problems.push(invalid(`${at}.prefix`, prefix, msg));
+    }
+    const sources = (['configMapRef', 'secretRef'] as const).filter((s) => envFrom[s] !== undefined);
+    for (const source of sources) {
+      const name = asString(asObject(envFrom[source]).name);
+      if (name === '') problems.push(required(`${at}.${source}.name`));
+      else
+        for (const msg of objectNameProblems(name, true))
+          problems.push(invalid(`${at}.${source}.name`, name, msg));
+    }
+    // The server reports these under the list path, without the index.
+    if (sources.length === 0) {
+      problems.push(invalid(`${path}.envFrom`, '', 'must specify one of: `configMapRef` or `secretRef`'));
+    } else if (sources.length > 1) {
+      problems.push(invalid(`${path}.envFrom`, '', 'may not have more than one field specified at a time'));
+    }
   });
 
   const mountPaths = new Set<string>();
@@ -373,6 +433,17 @@ function validateContainer(
     }
   });
   return name;
+}
+
+/** validateSecretKeySelector / validateConfigMapKeySelector. */
+function keySelectorProblems(selector: JsonObject, path: string): string[] {
+  const problems: string[] = [];
+  const name = asString(selector.name);
+  for (const msg of objectNameProblems(name, false)) problems.push(invalid(`${path}.name`, name, msg));
+  const key = asString(selector.key);
+  if (key === '') problems.push(required(`${path}.key`));
+  else for (const msg of isConfigMapKey(key)) problems.push(invalid(`${path}.key`, key, msg));
+  return problems;
 }
 
 /** validateLocalDescendingPath: relative, and no `..` element. */

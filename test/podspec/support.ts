@@ -10,12 +10,15 @@ import {
   type PodTemplateLookup,
 } from '../../src/podspec/build.js';
 
-/** The upstream unit tests' config: every field at Go's zero value except the image. */
+/**
+ * The upstream unit tests' config: every field at Go's zero value except the image and the agent token
+ * Secret (an empty Secret name makes a Job the API server rejects; the cluster tier sends these Jobs to one).
+ */
 export function zeroConfig(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
   const zero: Record<string, unknown> = {
     ...defaults(),
     image: 'buildkite/agent:latest',
-    'agent-token-secret': '',
+    'agent-token-secret': 'buildkite-agent-token',
     'job-prefix': '',
     'job-ttl': 0,
     'job-active-deadline-seconds': 0,
