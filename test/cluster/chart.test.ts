@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../../sim/cluster/control-plane.js';
 import { sleep } from '../../src/backoff.js';
 import { loadConfig } from '../../src/config/load.js';
 
@@ -482,13 +482,22 @@ describe('helm chart', () => {
   });
 
   describe('against a real API server', () => {
-    let cluster: ControlPlane | undefined;
+    /** The tier's control plane (test/cluster/global-setup.ts), as helm and plain requests reach it. */
+    let cluster: { url: string; token: string; kubeconfigPath: string } | undefined;
     let dispatcher: Agent | undefined;
+    const namespaces = [NAMESPACE, 'monitoring', 'upgrade'];
 
     beforeAll(async () => {
-      cluster = await startControlPlane({ apiServerOnly: true });
-      dispatcher = new Agent({ connect: { ca: cluster.caCert } });
-      for (const name of [NAMESPACE, 'monitoring']) {
+      const plane = inject('controlPlane');
+      if (plane === undefined)
+        throw new Error('no control plane: run the chart tests with `npm run test:cluster`');
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromString(plane.kubeconfigYaml);
+      const token = kubeConfig.getCurrentUser()?.token ?? '';
+      const ca = Buffer.from(kubeConfig.getCurrentCluster()?.caData ?? '', 'base64').toString();
+      cluster = { url: plane.url, token, kubeconfigPath: plane.kubeconfigPath };
+      dispatcher = new Agent({ connect: { ca } });
+      for (const name of namespaces.slice(0, 2)) {
         expect(await call('POST', '/api/v1/namespaces', { metadata: { name } })).toMatchObject({
           status: 201,
         });
@@ -503,11 +512,16 @@ describe('helm chart', () => {
     }, 300_000);
 
     afterAll(async () => {
+      // The control plane is shared with the rest of the tier: leave nothing behind.
+      for (const name of namespaces) await call('DELETE', `/api/v1/namespaces/${name}`);
+      await call(
+        'DELETE',
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${POD_MONITOR_CRD.metadata.name}`,
+      );
       await dispatcher?.close();
-      await cluster?.stop();
     });
 
-    async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
+    async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
       if (cluster === undefined || dispatcher === undefined) throw new Error('no control plane');
       const response = await request(`${cluster.url}${path}`, {
         method,
