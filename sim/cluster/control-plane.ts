@@ -45,8 +45,6 @@ export interface ControlPlaneOptions {
   readonly podStages?: string;
   /** Fake nodes to create (default 1; KWOK nodes take up to a million pods each). */
   readonly nodes?: number;
-  /** Start only etcd and kube-apiserver (enough for dry runs, patches and OpenAPI). */
-  readonly apiServerOnly?: boolean;
 }
 
 export interface ControlPlane {
@@ -163,49 +161,46 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromString(kubeconfigYaml);
 
-    if (options.apiServerOnly !== true) {
-      const common = [
-        `--kubeconfig=${kubeconfigPath}`,
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--authentication-kubeconfig=${kubeconfigPath}`,
-        `--authorization-kubeconfig=${kubeconfigPath}`,
-        // The client CA lookup reads a ConfigMap the API server only writes when it has a client CA.
-        '--authentication-skip-lookup',
-      ];
-      const kcm = start('kube-controller-manager', [
-        ...common,
-        `--secure-port=${kcmPort}`,
-        `--controllers=${CONTROLLERS.join(',')}`,
-        '--concurrent-job-syncs=20',
-      ]);
-      const scheduler = start('kube-scheduler', [...common, `--secure-port=${schedulerPort}`]);
-      const kwokArgs = [
-        `--kubeconfig=${kubeconfigPath}`,
-        `--manage-nodes-with-label-selector=${KWOK_NODE_LABEL}`,
-        `--server-address=127.0.0.1:${kwokPort}`,
-        '--node-ip=127.0.0.1',
-        // KWOK hands out pod IPs without checking the range; a wide one keeps them valid for long runs.
-        '--cidr=10.128.0.1/12',
-        `--config=${join(dir, 'stages.yaml')}`,
-      ];
-      writeFileSync(join(dir, 'stages.yaml'), `${NODE_STAGES}\n---\n${options.podStages ?? POD_STAGES}`);
-      const kwok = start('kwok', kwokArgs);
-      const healthy = (port: number) => async () =>
-        (await status(`https://127.0.0.1:${port}/healthz`, { dispatcher: insecure })) === 200;
-      await waitUntil(dir, 'kube-controller-manager', kcm, healthy(kcmPort));
-      await waitUntil(dir, 'kube-scheduler', scheduler, healthy(schedulerPort));
-      await waitUntil(
-        dir,
-        'kwok',
-        kwok,
-        async () => (await status(`http://127.0.0.1:${kwokPort}/healthz`)) === 200,
-      );
-      for (let i = 0; i < (options.nodes ?? 1); i++) await createNode(url, token, insecure, `kwok-node-${i}`);
-      await waitUntil(dir, 'kwok', kwok, () => nodesReady(url, token, insecure, options.nodes ?? 1));
-      for (let i = 0; i < (options.nodes ?? 1); i++)
-        await untaintNode(url, token, insecure, `kwok-node-${i}`);
-    }
+    const common = [
+      `--kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      // The client CA lookup reads a ConfigMap the API server only writes when it has a client CA.
+      '--authentication-skip-lookup',
+    ];
+    const kcm = start('kube-controller-manager', [
+      ...common,
+      `--secure-port=${kcmPort}`,
+      `--controllers=${CONTROLLERS.join(',')}`,
+      '--concurrent-job-syncs=20',
+    ]);
+    const scheduler = start('kube-scheduler', [...common, `--secure-port=${schedulerPort}`]);
+    const kwokArgs = [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--manage-nodes-with-label-selector=${KWOK_NODE_LABEL}`,
+      `--server-address=127.0.0.1:${kwokPort}`,
+      '--node-ip=127.0.0.1',
+      // KWOK hands out pod IPs without checking the range; a wide one keeps them valid for long runs.
+      '--cidr=10.128.0.1/12',
+      `--config=${join(dir, 'stages.yaml')}`,
+    ];
+    writeFileSync(join(dir, 'stages.yaml'), `${NODE_STAGES}\n---\n${options.podStages ?? POD_STAGES}`);
+    const kwok = start('kwok', kwokArgs);
+    const healthy = (port: number) => async () =>
+      (await status(`https://127.0.0.1:${port}/healthz`, { dispatcher: insecure })) === 200;
+    await waitUntil(dir, 'kube-controller-manager', kcm, healthy(kcmPort));
+    await waitUntil(dir, 'kube-scheduler', scheduler, healthy(schedulerPort));
+    await waitUntil(
+      dir,
+      'kwok',
+      kwok,
+      async () => (await status(`http://127.0.0.1:${kwokPort}/healthz`)) === 200,
+    );
+    for (let i = 0; i < (options.nodes ?? 1); i++) await createNode(url, token, insecure, `kwok-node-${i}`);
+    await waitUntil(dir, 'kwok', kwok, () => nodesReady(url, token, insecure, options.nodes ?? 1));
+    for (let i = 0; i < (options.nodes ?? 1); i++) await untaintNode(url, token, insecure, `kwok-node-${i}`);
     const pids = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid ?? 0]));
     return { url, token, caCert, kubeconfigPath, kubeconfigYaml, kubeConfig, dir, pids, stop };
   } catch (error) {
