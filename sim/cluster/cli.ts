@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { sleep } from '../../src/backoff.js';
-import { startControlPlane } from './control-plane.js';
+import { processAlive as alive, startControlPlane } from './control-plane.js';
 
 const DEFAULT_STATE = join(tmpdir(), 'agent-stack-k8s-cluster.json');
 
@@ -24,15 +24,6 @@ interface State {
 function readState(stateFile: string): State | undefined {
   if (!existsSync(stateFile)) return undefined;
   return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function runsIn(pid: number, dir: string): boolean {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 import { sleep } from '../../src/backoff.js';
 import { loadConfig } from '../../src/config/load.js';
+import { CONTROLLER_ROLE_RULES } from '../support/rbac.js';
 
 const CHART = fileURLToPath(new URL('../../charts/agent-stack-k8s', import.meta.url));
 const ALL_VALUES = `${CHART}/ci/all-values.yaml`;
@@ -154,16 +155,7 @@ describe('helm chart', () => {
 
   it('grants the minimal RBAC rules, bound to the controller service account', async () => {
     const manifests = await renderChart({ set: { agentToken: 'token' } });
-    expect(find(manifests, 'Role').rules).toEqual([
-      {
-        apiGroups: ['batch'],
-        resources: ['jobs'],
-        verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
-      },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
-      { apiGroups: [''], resources: ['podtemplates', 'secrets'], verbs: ['get'] },
-      { apiGroups: [''], resources: ['events'], verbs: ['list'] },
-    ]);
+    expect(find(manifests, 'Role').rules).toEqual(CONTROLLER_ROLE_RULES);
     expect(find(manifests, 'RoleBinding')).toMatchObject({
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'agent-stack-k8s-controller' },
       subjects: [{ kind: 'ServiceAccount', name: 'agent-stack-k8s-controller', namespace: NAMESPACE }],

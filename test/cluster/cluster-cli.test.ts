@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processAlive as alive } from '../../sim/cluster/control-plane.js';
 
 const CLI = resolve(import.meta.dirname, '../../sim/cluster/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'cluster-cli-'));
@@ -21,15 +22,6 @@ async function cli(...args: string[]): Promise<string> {
     timeout: 120_000,
   });
   return stdout;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('npm run cluster', () => {

@@ -419,19 +419,24 @@ const jobPatch = fc.record(
   { requiredKeys: [] },
 );
 
+/** Generated (base, patch) pairs merge as on the API server; a failure names the seed to replay. */
+async function expectSameAsServer(pairsOf: fc.Arbitrary<[unknown, unknown]>, numRuns: number) {
+  const seed = Date.now();
+  const samples = fc.sample(pairsOf, { numRuns, seed });
+  const pairs = samples.map(([base, patch], i) => ({ name: `sample ${String(i)}`, base, patch }));
+  const { found, accepted } = await differences(pairs);
+  // The sample is mostly patches the server takes, so results (not just rejections) are compared.
+  expect(accepted).toBeGreaterThan(pairs.length / 2);
+  expect({ seed, differences: found.slice(0, 3), count: found.length }).toEqual({
+    seed,
+    differences: [],
+    count: 0,
+  });
+}
+
 describe('generated patches', () => {
   it('a few hundred generated PodSpec patches merge as on the API server', async () => {
-    const seed = Date.now();
-    const samples = fc.sample(fc.tuple(baseSpec, patchSpec), { numRuns: 300, seed });
-    const pairs = samples.map(([base, patch], i) => ({ name: `sample ${String(i)}`, base, patch }));
-    const { found, accepted } = await differences(pairs);
-    // The sample is mostly patches the server takes, so results (not just rejections) are compared.
-    expect(accepted).toBeGreaterThan(pairs.length / 2);
-    expect({ seed, differences: found.slice(0, 3), count: found.length }).toEqual({
-      seed,
-      differences: [],
-      count: 0,
-    });
+    await expectSameAsServer(fc.tuple(baseSpec, patchSpec), 300);
   });
 
   it('generated patches onto the golden Jobs’ pod specs merge as on the API server', async () => {
@@ -440,15 +445,6 @@ describe('generated patches', () => {
       if (!result.ok) throw new Error(`golden ${name}: ${result.message}`);
       return result.job.spec?.template.spec;
     });
-    const seed = Date.now();
-    const samples = fc.sample(fc.tuple(fc.constantFrom(...bases), jobPatch), { numRuns: 100, seed });
-    const pairs = samples.map(([base, patch], i) => ({ name: `sample ${String(i)}`, base, patch }));
-    const { found, accepted } = await differences(pairs);
-    expect(accepted).toBeGreaterThan(pairs.length / 2);
-    expect({ seed, differences: found.slice(0, 3), count: found.length }).toEqual({
-      seed,
-      differences: [],
-      count: 0,
-    });
+    await expectSameAsServer(fc.tuple(fc.constantFrom(...bases), jobPatch), 100);
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
+import { CONTROLLER_ROLE_RULES } from '../support/rbac.js';
 
 interface Manifest {
   readonly kind: string;
@@ -42,16 +43,7 @@ describe('docs/installation.md manifests', () => {
   });
 
   it('grants the RBAC rules of the upstream chart', () => {
-    expect(byKind('Role').rules).toEqual([
-      {
-        apiGroups: ['batch'],
-        resources: ['jobs'],
-        verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
-      },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
-      { apiGroups: [''], resources: ['podtemplates', 'secrets'], verbs: ['get'] },
-      { apiGroups: [''], resources: ['events'], verbs: ['list'] },
-    ]);
+    expect(byKind('Role').rules).toEqual(CONTROLLER_ROLE_RULES);
   });
 
   it('probes /healthz and /readyz on the metrics port the config sets', () => {
