@@ -1,0 +1,154 @@
+/**
+ * A counting reverse proxy for the Kubernetes API, so requests per endpoint can be measured for any
+ * controller binary and any tier: the controller talks plain HTTP to it on 127.0.0.1, and it forwards
+ * every request to the real API server with the credentials of the tier's kubeconfig (token, client
+ * certificate, CA), streaming answers (watches included) as they arrive.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export interface CountingProxy {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** A kubeconfig pointing at the proxy, for the controller under test. */
+  readonly kubeconfigYaml: string;
+  /** Requests forwarded so far, keyed `<verb> <resource>` (e.g. `watch pods`, `create jobs`). */
+  requestCounts(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+/** Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+/**
+ * The API server's name for a request: the verb as in RBAC and audit logs (a GET with `watch` is a watch,
+ * a GET without a name a list), and the resource with its subresource (`pods/log`). Paths that are not
+ * resources (discovery, /version) are counted by method and path.
+ */
+export function requestKey(method: string, target: string): string {
+  const url = new URL(target, 'http://proxy');
+  const segments = url.pathname.split('/').filter((s) => s !== '');
+  const prefix = segments[0] === 'api' ? 2 : segments[0] === 'apis' ? 3 : undefined;
+  let rest = prefix === undefined ? [] : segments.slice(prefix);
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  const [resource, name, subresource] = rest;
+  if (resource === undefined) return `${method.toLowerCase()} ${url.pathname}`;
+  const plural = subresource === undefined ? resource : `${resource}/${subresource}`;
+  const watch = url.searchParams.get('watch');
+  switch (method) {
+    case 'GET':
+      if (watch === 'true' || watch === '1') return `watch ${plural}`;
+      return `${name === undefined ? 'list' : 'get'} ${plural}`;
+    case 'POST':
+      return `create ${plural}`;
+    case 'PUT':
+      return `update ${plural}`;
+    case 'PATCH':
+      return `patch ${plural}`;
+    case 'DELETE':
+      return `${name === undefined ? 'deletecollection' : 'delete'} ${plural}`;
+    default:
+      return `${method.toLowerCase()} ${plural}`;
+  }
+}
+
+export async function startCountingProxy(options: {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+}): Promise<CountingProxy> {
+  const cluster = options.kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error('the tier kubeconfig has no current cluster');
+  const upstream = new URL(cluster.server);
+  const tls: https.RequestOptions = { headers: {} };
+  await options.kubeConfig.applyToHTTPSOptions(tls);
+  const credentials: Record<string, string> = {};
+  for (const [name, value] of Object.entries(tls.headers ?? {})) {
+    if (typeof value === 'string') credentials[name.toLowerCase()] = value;
+  }
+  const secure = upstream.protocol === 'https:';
+  // Watches hold a connection each for their lifetime, so the pool must not cap sockets.
+  const agent = secure
+    ? new https.Agent({
+        keepAlive: true,
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+      })
+    : new http.Agent({ keepAlive: true });
+  const counts = new Map<string, number>();
+
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+    const key = requestKey(req.method ?? 'GET', req.url ?? '/');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!HOP_BY_HOP.has(name) && name !== 'authorization' && name !== 'host') headers[name] = value;
+    }
+    const outgoing = (secure ? https : http).request({
+      protocol: upstream.protocol,
+      hostname: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...headers, ...credentials, host: upstream.host },
+      agent,
+    });
+    outgoing.on('response', (answer) => {
+      const answerHeaders: http.OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (!HOP_BY_HOP.has(name)) answerHeaders[name] = value;
+      }
+      res.writeHead(answer.statusCode ?? 502, answerHeaders);
+      // A watch's headers come long before its first event; the controller waits for them.
+      res.flushHeaders();
+      answer.pipe(res);
+    });
+    outgoing.on('error', (error) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(502, { 'content-type': 'text/plain' }).end(`bench proxy: ${error.message}`);
+    });
+    // The controller ending a watch (or its request) ends the upstream request too.
+    res.on('close', () => outgoing.destroy());
+    req.pipe(outgoing);
+  };
+
+  const server = http.createServer(forward);
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    // Plain HTTP on loopback; client-node refuses http:// unless TLS verification is marked off.
+    clusters: [{ name: 'bench-proxy', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    // The proxy adds the real credentials; a token here keeps clients that insist on one content.
+    users: [{ name: 'bench-proxy', user: { token: 'bench-proxy' } }],
+    contexts: [
+      {
+        name: 'bench-proxy',
+        context: { cluster: 'bench-proxy', user: 'bench-proxy', namespace: options.namespace },
+      },
+    ],
+    'current-context': 'bench-proxy',
+  };
+  return {
+    url,
+    kubeconfigYaml: JSON.stringify(kubeconfig, null, 2), // JSON is YAML
+    requestCounts: () => Object.fromEntries([...counts.entries()].sort()),
+    close: async () => {
+      const closed = new Promise<void>((done) => {
+        server.close(() => {
+          done();
+        });
+      });
+      server.closeAllConnections();
+      agent.destroy();
+      await closed;
+    },
+  };
+}
