@@ -5,8 +5,10 @@
  * certificate, CA), streaming answers (watches included) as they arrive.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Agent, request } from 'undici';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface CountingProxy {
@@ -67,58 +69,67 @@ export async function startCountingProxy(options: {
   for (const [name, value] of Object.entries(tls.headers ?? {})) {
     if (typeof value === 'string') credentials[name.toLowerCase()] = value;
   }
-  const secure = upstream.protocol === 'https:';
-  // Watches hold a connection each for their lifetime, so the pool must not cap sockets.
-  const agent = secure
-    ? new https.Agent({
-        keepAlive: true,
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
-      })
-    : new http.Agent({ keepAlive: true });
+  // undici, like our controller's client, honours the server's keep-alive timeout hint; node:http's Agent
+  // reuses sockets the server is closing and fails requests with "socket hang up".
+  const agent = new Agent({
+    connect: {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+    },
+  });
   const counts = new Map<string, number>();
 
-  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+  const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const key = requestKey(req.method ?? 'GET', req.url ?? '/');
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    const headers: http.OutgoingHttpHeaders = {};
+    const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (!HOP_BY_HOP.has(name) && name !== 'authorization' && name !== 'host') headers[name] = value;
+      const skip = HOP_BY_HOP.has(name) || ['authorization', 'host', 'transfer-encoding'].includes(name);
+      if (!skip && value !== undefined) headers[name] = value;
     }
-    const outgoing = (secure ? https : http).request({
-      protocol: upstream.protocol,
-      hostname: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers: { ...headers, ...credentials, host: upstream.host },
-      agent,
+    // The controller ending a watch (or its request) ends the upstream request too.
+    const abort = new AbortController();
+    res.on('close', () => {
+      abort.abort();
     });
-    outgoing.on('response', (answer) => {
-      const answerHeaders: http.OutgoingHttpHeaders = {};
+    const method = req.method ?? 'GET';
+    try {
+      const answer = await request(new URL(req.url ?? '/', upstream), {
+        method,
+        headers: { ...headers, ...credentials },
+        ...(method === 'GET' || method === 'HEAD' ? {} : { body: req }),
+        dispatcher: agent,
+        signal: abort.signal,
+        // Watches stay open as long as the controller keeps them; the controller times its own requests.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      const answerHeaders: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(answer.headers)) {
-        if (!HOP_BY_HOP.has(name)) answerHeaders[name] = value;
+        if (!HOP_BY_HOP.has(name) && name !== 'transfer-encoding' && value !== undefined) {
+          answerHeaders[name] = value;
+        }
       }
-      res.writeHead(answer.statusCode ?? 502, answerHeaders);
+      res.writeHead(answer.statusCode, answerHeaders);
       // A watch's headers come long before its first event; the controller waits for them.
       res.flushHeaders();
-      answer.pipe(res);
-    });
-    outgoing.on('error', (error) => {
+      await pipeline(answer.body, res);
+    } catch (error) {
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      res.writeHead(502, { 'content-type': 'text/plain' }).end(`bench proxy: ${error.message}`);
-    });
-    // The controller ending a watch (or its request) ends the upstream request too.
-    res.on('close', () => outgoing.destroy());
-    req.pipe(outgoing);
+      const message =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error);
+      res.writeHead(502, { 'content-type': 'text/plain' }).end(`bench proxy: ${message}`);
+    }
   };
 
-  const server = http.createServer(forward);
+  const server = http.createServer((req, res) => {
+    void forward(req, res);
+  });
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   const kubeconfig = {
@@ -147,7 +158,7 @@ export async function startCountingProxy(options: {
         });
       });
       server.closeAllConnections();
-      agent.destroy();
+      await agent.destroy();
       await closed;
     },
   };
