@@ -24,6 +24,7 @@ interface CliOptions {
   readonly active: number;
   readonly jobSeconds: number;
   readonly failEvery: number;
+  readonly logLevel: string;
   readonly json: boolean;
 }
 
@@ -45,6 +46,7 @@ const program = new Command()
   .option('--active <n>', 'soak: unfinished Jobs held at once for the memory figure (0: skip)', int, 5000)
   .option('--job-seconds <s>', 'soak: how long each job of the mix runs', Number.parseFloat, 5)
   .option('--fail-every <n>', 'soak: every n-th job of the mix fails (0: none)', int, 10)
+  .option('--log-level <level>', "the controller's log-level", 'warn')
   .option('--json', 'print one JSON document', false)
   .parse();
 const options = program.opts<CliOptions>();
@@ -81,6 +83,7 @@ const base: Omit<BenchOptions, 'command'> = {
   jobSeconds: options.jobSeconds,
   failEvery: options.failEvery,
   jobTtlSeconds: 5,
+  logLevel: options.logLevel,
   progress: (line) => {
     console.error(`[bench] ${line}`);
   },

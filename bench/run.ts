@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startBuildkiteSim } from '../sim/buildkite/server.js';
 import { sleep } from '../src/backoff.js';
 import { isFinishedJob, startFakeTier, type KubeTier } from '../src/demo/fake-cluster.js';
-import { PodAgent, type PodLifecycle } from '../src/demo/pod-agent.js';
+import { PodAgent, type PodInfo, type PodLifecycle } from '../src/demo/pod-agent.js';
 import { KubeClient } from '../src/kube/client.js';
 import { UUID_LABEL } from '../src/podspec/labels.js';
 import { processUsage, startControllerProcess } from './controller-process.js';
@@ -48,6 +48,8 @@ export interface BenchOptions {
   readonly failEvery: number;
   /** soak: seconds finished Jobs are kept (`job-ttl`); the bench deletes them after it on the fake tier. */
   readonly jobTtlSeconds: number;
+  /** The controller's `log-level` (warn unless told); its last lines are shown when a run fails. */
+  readonly logLevel?: string;
   /** Progress lines for a person watching; results go in the return value. */
   readonly progress?: (line: string) => void;
 }
@@ -134,15 +136,77 @@ async function until(condition: () => boolean, what: () => string, timeoutMs: nu
   }
 }
 
-/** Pods that stay Running for `ms` before their agent starts the job: jobs that take a while. */
-function slowPods(pods: PodLifecycle, ms: number): PodLifecycle {
-  return {
-    ...pods,
-    run: async (pod) => {
-      await pods.run(pod);
-      await sleep(ms);
-    },
-  };
+/** At most this many pod agents start and finish their jobs at once. */
+const AGENTS_AT_ONCE = 100;
+
+/**
+ * Pods that stay Running for `ms` before their agent starts the job (jobs that take a while), and that
+ * can be held Running until released. Agents go on a few at a time: thousands finishing at once overrun
+ * the simulator's socket backlog and fail with "fetch failed".
+ */
+class PacedPods {
+  readonly pods: PodLifecycle;
+  #held = false;
+  #free = AGENTS_AT_ONCE;
+  #waiting: (() => void)[] = [];
+  #parked = 0;
+  /** Pods whose agents hold a place, by name; a place frees when the pod finishes. */
+  readonly #going = new Set<string>();
+
+  constructor(inner: PodLifecycle, ms: number) {
+    const done = (pod: PodInfo): void => {
+      if (!this.#going.delete(pod.name)) return;
+      this.#free++;
+      this.#next();
+    };
+    this.pods = {
+      ...inner,
+      run: async (pod) => {
+        await inner.run(pod);
+        await sleep(ms);
+        this.#parked++;
+        await new Promise<void>((go) => {
+          this.#waiting.push(go);
+          this.#next();
+        });
+        this.#parked--;
+        this.#going.add(pod.name);
+      },
+      succeed: async (pod) => {
+        await inner.succeed(pod).finally(() => {
+          done(pod);
+        });
+      },
+      fail: async (pod, exitCode) => {
+        await inner.fail(pod, exitCode).finally(() => {
+          done(pod);
+        });
+      },
+    };
+  }
+
+  /** Pods Running whose agents wait to start. */
+  get parked(): number {
+    return this.#parked;
+  }
+
+  hold(): void {
+    this.#held = true;
+  }
+
+  release(): void {
+    this.#held = false;
+    this.#next();
+  }
+
+  #next(): void {
+    while (!this.#held && this.#free > 0) {
+      const go = this.#waiting.shift();
+      if (go === undefined) return;
+      this.#free--;
+      go();
+    }
+  }
 }
 
 /**
@@ -180,10 +244,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const tier = await startFakeTier({ agentToken: AGENT_TOKEN });
   const proxy = await startCountingProxy({ kubeConfig: tier.kubeConfig, namespace: tier.namespace });
   const failing = new Set<string>();
+  const paced = new PacedPods(tier.pods, soak ? options.jobSeconds * 1000 : 0);
   const agent = new PodAgent({
     endpoint: sim.agentEndpoint,
     agentToken: AGENT_TOKEN,
-    pods: soak ? slowPods(tier.pods, options.jobSeconds * 1000) : tier.pods,
+    pods: paced.pods,
     plan: (uuid) => ({ kind: 'run', exitStatus: failing.has(uuid) ? 1 : 0 }),
   });
   const agentStop = new AbortController();
@@ -217,7 +282,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       ...(options.burst === undefined ? [] : [`k8s-client-rate-limiter-burst: ${String(options.burst)}`]),
       ...(soak ? [`job-ttl: ${String(options.jobTtlSeconds)}s`] : []),
       'log-format: json',
-      'log-level: warn',
+      `log-level: ${options.logLevel ?? 'warn'}`,
     ].join('\n'),
   );
   const controller = startControllerProcess({
@@ -237,7 +302,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         alive();
         return condition();
       },
-      () => `${what()}; the controller's last output:\n${controller.outputTail()}`,
+      () =>
+        `${what()}; Kubernetes requests so far ${JSON.stringify(proxy.requestCounts())}; the controller's last output:\n${controller.outputTail()}`,
       timeoutMs,
     );
   };
@@ -306,7 +372,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       progress(`mix done: RSS growth last vs middle third ${String(growth)} %`);
       let active: SoakResult['active'];
       if (options.active > 0) {
-        agent.hold();
+        paced.hold();
         const held: string[] = [];
         const heldStart = performance.now();
         for (let i = 0; i < options.active; i++) {
@@ -324,8 +390,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         const dispatchedSeconds = (performance.now() - heldStart) / 1000;
         progress(`${String(options.active)} Jobs exist after ${dispatchedSeconds.toFixed(1)} s`);
         await waitFor(
-          () => held.every((id) => sim.job(id)?.state === 'running'),
-          () => 'every held pod to run',
+          () => paced.parked >= options.active,
+          () => `every held pod to run (${String(paced.parked)} of ${String(options.active)} do)`,
           ((options.active / 100) * 2 + 120) * 1000,
         );
         // Time for the controller to take in the last pod and Job changes before the figure is read.
@@ -338,10 +404,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           peakRssMiB: round(usage.peakRssMiB, 1),
         };
         progress(`RSS with ${String(options.active)} unfinished Jobs: ${usage.rssMiB.toFixed(1)} MiB`);
-        agent.release();
+        paced.release();
         await waitFor(
           () => held.every((id) => sim.job(id)?.state === 'finished'),
-          () => 'every held job to finish',
+          () =>
+            `every held job to finish (${String(held.filter((id) => sim.job(id)?.state === 'finished').length)} of ${String(held.length)} did; pod agent errors: ${agent.errors.slice(0, 3).join('; ')})`,
           ((options.active / 100) * 2 + 120) * 1000,
         );
       }
