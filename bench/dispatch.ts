@@ -1,18 +1,24 @@
 /**
  * Dispatch benchmark CLI (see bench/run.ts for what one run does):
  *
- *   npm run bench -- [--scenario steady|burst|soak] [--jobs N] [--rate R] [--max-in-flight N]
+ *   npm run bench -- [--kube fake|cluster] [--scenario steady|burst|soak] [--jobs N] [--rate R] [--max-in-flight N]
  *                    [--qps Q] [--burst B] [--controller-cmd CMD]... [--rounds N] [--json]
  *
  * With two `--controller-cmd`s the runs alternate A B A B on identical work and each metric is reported
  * for both (median over rounds) with the ratio B/A.
  */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Command } from 'commander';
+import { startControlPlane } from '../sim/cluster/control-plane.js';
+import { BENCH_KWOK_STAGES } from './cluster-tier.js';
 import { DEFAULT_CONTROLLER_COMMAND } from './controller-process.js';
 import { runBench, type BenchOptions, type BenchResult, type Scenario } from './run.js';
 import { percentile } from './stats.js';
 
 interface CliOptions {
+  readonly kube: string;
   readonly scenario: string;
   readonly jobs: number;
   readonly rate: number;
@@ -30,6 +36,7 @@ interface CliOptions {
 
 const int = (v: string): number => Number.parseInt(v, 10);
 const program = new Command()
+  .option('--kube <tier>', 'fake (in-process API server) or cluster (real control plane, KWOK nodes)', 'fake')
   .option('--scenario <name>', 'steady, burst or soak', 'steady')
   .option('--jobs <n>', 'jobs to schedule (soak: the steady mix)', int, 200)
   .option('--rate <r>', 'jobs per second (steady, soak)', Number.parseFloat, 10)
@@ -54,6 +61,9 @@ if (!['steady', 'burst', 'soak'].includes(options.scenario)) {
   program.error(`--scenario must be steady, burst or soak, not ${options.scenario}`);
 }
 const scenario = options.scenario as Scenario;
+if (options.kube !== 'fake' && options.kube !== 'cluster') {
+  program.error(`--kube must be fake or cluster, not ${options.kube}`);
+}
 if (!(options.jobs > 0) || !(options.rate > 0)) program.error('--jobs and --rate must be positive');
 if (options.controllerCmd.length > 2) program.error('--controller-cmd may be given at most twice');
 const commands = options.controllerCmd.length > 0 ? options.controllerCmd : [DEFAULT_CONTROLLER_COMMAND];
@@ -89,6 +99,18 @@ const base: Omit<BenchOptions, 'command'> = {
   },
 };
 
+/**
+ * Builds (or finds cached) the control-plane binaries. The harness's own `controlPlaneBinDir()` finds the
+ * build script relative to its source, which is not there once compiled to dist/.
+ */
+async function controlPlaneBinDir(): Promise<string> {
+  const script = resolve(import.meta.dirname, '../../scripts/control-plane/build.sh');
+  const { stdout } = await promisify(execFile)('bash', [script], { maxBuffer: 64 * 1024 * 1024 });
+  const dir = stdout.trim().split('\n').pop();
+  if (dir === undefined || dir === '') throw new Error(`${script} printed no directory`);
+  return dir;
+}
+
 /** The figures compared between controllers, by name. */
 function metrics(result: BenchResult): Record<string, number> {
   const sum = (counts: Record<string, number>): number =>
@@ -117,13 +139,15 @@ function metrics(result: BenchResult): Record<string, number> {
 function printRun(result: BenchResult): void {
   const l = result.latencySeconds;
   console.log(result.command);
-  console.log(`  ${result.scenario}, ${String(result.jobs)} jobs, poll 1s: 0 duplicates, 0 lost`);
+  console.log(
+    `  ${result.scenario} on the ${result.kube} tier, ${String(result.jobs)} jobs, poll 1s: 0 duplicates, 0 lost`,
+  );
   console.log(
     `  latency p50 ${String(l.p50)}s p90 ${String(l.p90)}s p99 ${String(l.p99)}s max ${String(l.max)}s`,
   );
   console.log(`  all dispatched after ${String(result.allDispatchedSeconds)}s`);
   console.log(
-    `  controller ${String(result.controller.cpuSeconds)} CPU s, peak RSS ${String(result.controller.peakRssMiB)} MiB`,
+    `  controller ${String(result.controller.cpuSeconds)} CPU s, peak RSS ${String(result.controller.peakRssMiB)} MiB; harness ${String(result.harnessCpuSeconds)} CPU s`,
   );
   if (result.soak !== undefined) {
     const { rssSamples, rssGrowthPercent, rssSettled, active } = result.soak;
@@ -147,13 +171,22 @@ function printRun(result: BenchResult): void {
 
 async function main(): Promise<void> {
   const runs: BenchResult[][] = commands.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, command] of commands.entries()) {
-      base.progress?.(`round ${String(r + 1)}/${String(rounds)}: ${command}`);
-      const result = await runBench({ ...base, command });
-      runs[i]?.push(result);
-      if (!options.json) printRun(result);
+  // One control plane for every run (each gets its own namespace): starting one takes a while.
+  const controlPlane =
+    options.kube === 'cluster'
+      ? await startControlPlane({ binDir: await controlPlaneBinDir(), podStages: BENCH_KWOK_STAGES })
+      : undefined;
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, command] of commands.entries()) {
+        base.progress?.(`round ${String(r + 1)}/${String(rounds)}: ${command}`);
+        const result = await runBench({ ...base, command, controlPlane });
+        runs[i]?.push(result);
+        if (!options.json) printRun(result);
+      }
     }
+  } finally {
+    await controlPlane?.stop();
   }
   const medians = runs.map((results) => {
     const all = results.map(metrics);

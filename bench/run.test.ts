@@ -24,6 +24,8 @@ describe('dispatch benchmark smoke run', () => {
     expect(result.allDispatchedSeconds).toBeGreaterThan(0);
     expect(result.controller.peakRssMiB).toBeGreaterThan(0);
     expect(result.controller.cpuSeconds).toBeGreaterThanOrEqual(0);
+    expect(result.harnessCpuSeconds).toBeGreaterThan(0);
+    expect(result.kube).toBe('fake');
     // Counted by the proxy in front of the fake API server: one create per job, whatever else.
     expect(result.kubernetesRequestsPerJob['create jobs']).toBe(1);
     expect(result.buildkiteRequestsPerJob['show-job']).toBeGreaterThan(0);

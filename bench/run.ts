@@ -13,10 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBuildkiteSim } from '../sim/buildkite/server.js';
 import { sleep } from '../src/backoff.js';
-import { isFinishedJob, startFakeTier, type KubeTier } from '../src/demo/fake-cluster.js';
+import type { ControlPlane } from '../sim/cluster/control-plane.js';
+import { isFinishedJob, startFakeTier } from '../src/demo/fake-cluster.js';
 import { PodAgent, type PodInfo, type PodLifecycle } from '../src/demo/pod-agent.js';
 import { KubeClient } from '../src/kube/client.js';
 import { UUID_LABEL } from '../src/podspec/labels.js';
+import { startClusterTier, type BenchTier } from './cluster-tier.js';
 import { processUsage, startControllerProcess } from './controller-process.js';
 import { startCountingProxy } from './proxy.js';
 import { percentile } from './stats.js';
@@ -38,6 +40,8 @@ export interface BenchOptions {
   /** `k8s-client-rate-limiter-qps`/`-burst`; the controller's defaults when absent. */
   readonly qps?: number | undefined;
   readonly burst?: number | undefined;
+  /** The cluster tier's control plane (a namespace of it per run); the in-process fake tier when absent. */
+  readonly controlPlane?: ControlPlane | undefined;
   /** Shell command line of the controller; `--config <file>` is appended. */
   readonly command: string;
   /** soak: unfinished Jobs held at once for the memory figure (0: skip that phase). */
@@ -80,7 +84,7 @@ export interface SoakResult {
 
 export interface BenchResult {
   readonly scenario: Scenario;
-  readonly kube: 'fake';
+  readonly kube: 'fake' | 'cluster';
   readonly command: string;
   readonly jobs: number;
   readonly ratePerSecond?: number;
@@ -93,6 +97,11 @@ export interface BenchResult {
   /** From the first job scheduled until every job (of the mix, for soak) had its Job. */
   readonly allDispatchedSeconds: number;
   readonly controller: { readonly cpuSeconds: number; readonly peakRssMiB: number };
+  /**
+   * CPU seconds of this process (simulator, fake API server, proxy, pod agent) over the same window: when
+   * it nears the wall time, the harness, not the controller, sets the pace.
+   */
+  readonly harnessCpuSeconds: number;
   /** The controller's Buildkite requests per dispatched job, by simulator endpoint. */
   readonly buildkiteRequestsPerJob: Record<string, number>;
   /** The pod agent's own calls, kept apart from the controller's. */
@@ -213,7 +222,7 @@ class PacedPods {
  * Stands in for the TTL-after-finished controller the fake tier lacks: deletes each finished Job (its
  * pods with it) `ttlSeconds` after it finished, so a long soak holds what a cluster would.
  */
-function startJanitor(tier: KubeTier, ttlSeconds: number): () => Promise<void> {
+function startJanitor(tier: BenchTier, ttlSeconds: number): () => Promise<void> {
   const client = new KubeClient({ kubeConfig: tier.kubeConfig, qps: 1000, burst: 1000 });
   const timers = new Set<NodeJS.Timeout>();
   const pending = new Set<string>();
@@ -241,7 +250,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const progress = options.progress ?? ((): void => undefined);
   const soak = options.scenario === 'soak';
   const sim = await startBuildkiteSim({ agentToken: AGENT_TOKEN, rateLimits: false });
-  const tier = await startFakeTier({ agentToken: AGENT_TOKEN });
+  const tier: BenchTier =
+    options.controlPlane === undefined
+      ? await startFakeTier({ agentToken: AGENT_TOKEN })
+      : await startClusterTier({ controlPlane: options.controlPlane, agentToken: AGENT_TOKEN });
   const proxy = await startCountingProxy({ kubeConfig: tier.kubeConfig, namespace: tier.namespace });
   const failing = new Set<string>();
   const paced = new PacedPods(tier.pods, soak ? options.jobSeconds * 1000 : 0);
@@ -253,7 +265,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   });
   const agentStop = new AbortController();
   const agentRun = agent.run(agentStop.signal);
-  const stopJanitor = soak ? startJanitor(tier, options.jobTtlSeconds) : undefined;
+  // A real control plane runs the TTL-after-finished controller itself.
+  const stopJanitor =
+    soak && options.controlPlane === undefined ? startJanitor(tier, options.jobTtlSeconds) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'bench-dispatch-'));
 
   const scheduledAt = new Map<string, number>();
@@ -321,6 +335,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const bkBefore = sim.requestCounts();
     const kubeBefore = proxy.requestCounts();
     const usageBefore = controller.usage();
+    const harnessBefore = process.cpuUsage();
     progress(`controller up (pid ${String(controller.pid)}); scheduling ${String(options.jobs)} jobs`);
 
     const start = performance.now();
@@ -425,6 +440,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       10_000,
     );
     const usageAfter = controller.usage();
+    const harness = process.cpuUsage(harnessBefore);
     const bk = diff(sim.requestCounts(), bkBefore);
     const k8s = diff(proxy.requestCounts(), kubeBefore);
 
@@ -436,7 +452,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (agent.errors.length > 0) throw new Error(`pod agent errors: ${agent.errors.slice(0, 5).join('; ')}`);
     return {
       scenario: options.scenario,
-      kube: 'fake',
+      kube: options.controlPlane === undefined ? 'fake' : 'cluster',
       command: options.command,
       jobs: ids.length,
       ...(options.scenario === 'burst' ? {} : { ratePerSecond: options.rate }),
@@ -455,6 +471,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         cpuSeconds: round(usageAfter.cpuSeconds - usageBefore.cpuSeconds),
         peakRssMiB: round(usageAfter.peakRssMiB, 1),
       },
+      harnessCpuSeconds: round((harness.user + harness.system) / 1e6),
       buildkiteRequestsPerJob: perJob(
         pick(bk, (k) => !k.startsWith('agent-')),
         ids.length,
