@@ -108,6 +108,8 @@ export interface BenchResult {
   readonly podAgentRequestsPerJob: Record<string, number>;
   /** The controller's Kubernetes requests per dispatched job, `<verb> <resource>` from the proxy. */
   readonly kubernetesRequestsPerJob: Record<string, number>;
+  /** The same as totals over the run (start-up excluded), where per-job figures round to 0. */
+  readonly kubernetesRequests: Record<string, number>;
   readonly duplicates: number;
   readonly lost: number;
   readonly soak?: SoakResult;
@@ -157,8 +159,9 @@ class PacedPods {
   readonly pods: PodLifecycle;
   #held = false;
   #free = AGENTS_AT_ONCE;
-  #waiting: (() => void)[] = [];
+  #waiting: { go: () => void; stop: (error: Error) => void }[] = [];
   #parked = 0;
+  #abandoned = false;
   /** Pods whose agents hold a place, by name; a place frees when the pod finishes. */
   readonly #going = new Set<string>();
 
@@ -174,11 +177,13 @@ class PacedPods {
         await inner.run(pod);
         await sleep(ms);
         this.#parked++;
-        await new Promise<void>((go) => {
-          this.#waiting.push(go);
+        await new Promise<void>((go, stop) => {
+          if (this.#abandoned) throw new Error('the benchmark run was abandoned');
+          this.#waiting.push({ go, stop });
           this.#next();
+        }).finally(() => {
+          this.#parked--;
         });
-        this.#parked--;
         this.#going.add(pod.name);
       },
       succeed: async (pod) => {
@@ -208,12 +213,18 @@ class PacedPods {
     this.#next();
   }
 
+  /** A run that failed: agents still waiting give up, so the pod agent can stop. */
+  abandon(): void {
+    this.#abandoned = true;
+    for (const { stop } of this.#waiting.splice(0)) stop(new Error('the benchmark run was abandoned'));
+  }
+
   #next(): void {
     while (!this.#held && this.#free > 0) {
-      const go = this.#waiting.shift();
-      if (go === undefined) return;
+      const next = this.#waiting.shift();
+      if (next === undefined) return;
       this.#free--;
-      go();
+      next.go();
     }
   }
 }
@@ -371,7 +382,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     await waitFor(
       () => ids.every((id) => sim.job(id)?.state === 'finished'),
       () => 'every job to finish',
-      (options.jobSeconds + 60) * 1000,
+      // Pods of a large burst take a while to come up on a real control plane.
+      (options.jobSeconds + 60 + options.jobs / 10) * 1000,
     );
     const latencies = ids.map((id) => ((jobAddedAt.get(id) ?? 0) - (scheduledAt.get(id) ?? 0)) / 1000);
 
@@ -481,6 +493,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         ids.length,
       ),
       kubernetesRequestsPerJob: perJob(k8s, ids.length),
+      kubernetesRequests: k8s,
       duplicates,
       lost,
       ...(soakResult === undefined ? {} : { soak: soakResult }),
@@ -489,6 +502,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   } finally {
     clearInterval(sampler);
     await controller.stop();
+    paced.abandon();
     agentStop.abort();
     await agentRun;
     unsubscribe();
