@@ -381,7 +381,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     progress(`all ${String(ids.length)} dispatched after ${allDispatchedSeconds.toFixed(1)} s`);
     await waitFor(
       () => ids.every((id) => sim.job(id)?.state === 'finished'),
-      () => 'every job to finish',
+      () =>
+        `every job to finish (${String(ids.filter((id) => sim.job(id)?.state === 'finished').length)} of ${String(ids.length)} did; pod agent errors: ${agent.errors.slice(0, 3).join('; ')})`,
       // Pods of a large burst take a while to come up on a real control plane.
       (options.jobSeconds + 60 + options.jobs / 10) * 1000,
     );
