@@ -12,6 +12,7 @@ import type { ControlPlane } from '../sim/cluster/control-plane.js';
 import type { KubeObject } from '../sim/kube/store.js';
 import { AGENT_TOKEN_SECRET, type JobChange } from '../src/demo/fake-cluster.js';
 import { jobUuidOf, type PodInfo, type PodLifecycle } from '../src/demo/pod-agent.js';
+import { sleep } from '../src/backoff.js';
 import { KubeClient } from '../src/kube/client.js';
 import { describeKubeError } from '../src/kube/errors.js';
 import { createInformerMetrics, Informer, isTombstone } from '../src/kube/informer.js';
@@ -198,8 +199,15 @@ export async function startClusterTier(options: {
     },
     close: async () => {
       await Promise.all([jobs.stop(), pods.stop()]);
-      // Deleting the namespace takes the Jobs and pods with it; the control plane outlives the run.
-      await client.request({ method: 'DELETE', path: `/api/v1/namespaces/${namespace}` });
+      // Deleting the namespace takes the Jobs and pods with it; the control plane outlives the run. Wait
+      // (bounded) until it is gone: the next run's Jobs would otherwise queue behind this teardown.
+      const path = `/api/v1/namespaces/${namespace}`;
+      await client.request({ method: 'DELETE', path });
+      for (let i = 0; i < 600; i++) {
+        const found = await client.request({ method: 'GET', path });
+        if (!found.ok && found.error.kind === 'NotFound') break;
+        await sleep(500);
+      }
       await client.close();
     },
   };
