@@ -8,6 +8,7 @@ export default defineConfig({
       'test/**/*.test.ts',
       'test/scenarios/*.scenario.ts',
       'scripts/**/*.test.ts',
+      'bench/**/*.test.ts',
     ],
     exclude: ['dist/**', 'node_modules/**', 'test/cluster/**'],
     testTimeout: 20_000,

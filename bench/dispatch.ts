@@ -1,237 +1,231 @@
 /**
- * Dispatch benchmark: the Buildkite simulator and the fake Kubernetes API in this process, the compiled
- * controller (dist/) as a child process configured the upstream way (YAML config file, kubeconfig file,
- * agent token Secret, `agent-config.endpoint` = the simulator), and the pod agent finishing every job.
+ * Dispatch benchmark CLI (see bench/run.ts for what one run does):
  *
- *   npm run bench -- [--scenario steady|burst] [--jobs N] [--rate R] [--json]
+ *   npm run bench -- [--kube fake|cluster] [--scenario steady|burst|soak] [--jobs N] [--rate R] [--max-in-flight N]
+ *                    [--qps Q] [--burst B] [--controller-cmd CMD]... [--rounds N] [--json]
  *
- * steady: N jobs at R per second; latency per job = created in the simulator -> Job ADDED in the fake's store.
- * burst:  N jobs at once; the time until every one has its Job.
- * Either way every job must get exactly one Job (no duplicates, none lost) or the run fails.
+ * With two `--controller-cmd`s the runs alternate A B A B on identical work and each metric is reported
+ * for both (median over rounds) with the ratio B/A.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { startBuildkiteSim } from '../sim/buildkite/server.js';
-import { startFakeTier } from '../src/demo/fake-cluster.js';
-import { PodAgent } from '../src/demo/pod-agent.js';
-import { UUID_LABEL } from '../src/podspec/labels.js';
-import { sleep } from '../src/backoff.js';
+import { startControlPlane } from '../sim/cluster/control-plane.js';
+import { BENCH_KWOK_STAGES } from './cluster-tier.js';
+import { DEFAULT_CONTROLLER_COMMAND } from './controller-process.js';
+import { runBench, type BenchOptions, type BenchResult, type Scenario } from './run.js';
 import { percentile } from './stats.js';
 
-const AGENT_TOKEN = 'bkct_bench';
-const QUEUE = 'k8s';
-const ENTRY = resolve(import.meta.dirname, '../src/cli/entry.js');
-/** Linux clock ticks per second for /proc/<pid>/stat times (USER_HZ, 100 on every mainstream arch). */
-const CLOCK_TICKS = 100;
-
-interface Options {
+interface CliOptions {
+  readonly kube: string;
   readonly scenario: string;
   readonly jobs: number;
   readonly rate: number;
-  readonly maxInFlight: number;
+  readonly maxInFlight: number | undefined;
+  readonly qps: number | undefined;
+  readonly burst: number | undefined;
+  readonly controllerCmd: string[];
+  readonly rounds: number | undefined;
+  readonly active: number;
+  readonly jobSeconds: number;
+  readonly failEvery: number;
+  readonly logLevel: string;
   readonly json: boolean;
 }
 
+const int = (v: string): number => Number.parseInt(v, 10);
 const program = new Command()
-  .option('--scenario <name>', 'steady or burst', 'steady')
-  .option('--jobs <n>', 'jobs to schedule', (v) => Number.parseInt(v, 10), 200)
-  .option('--rate <r>', 'jobs per second (steady)', Number.parseFloat, 10)
-  .option('--max-in-flight <n>', 'controller max-in-flight (0: no limit)', (v) => Number.parseInt(v, 10), 25)
+  .option('--kube <tier>', 'fake (in-process API server) or cluster (real control plane, KWOK nodes)', 'fake')
+  .option('--scenario <name>', 'steady, burst or soak', 'steady')
+  .option('--jobs <n>', 'jobs to schedule (soak: the steady mix)', int, 200)
+  .option('--rate <r>', 'jobs per second (steady, soak)', Number.parseFloat, 10)
+  .option('--max-in-flight <n>', 'controller max-in-flight, 0: no limit (default 25; soak 0)', int)
+  .option('--qps <q>', 'k8s-client-rate-limiter-qps (default: the controller default; soak 100)', int)
+  .option('--burst <b>', 'k8s-client-rate-limiter-burst (default: the controller default; soak 200)', int)
+  .option(
+    '--controller-cmd <cmd>',
+    'controller command line, `--config <file>` appended; give two to compare',
+    (v: string, previous: string[]) => [...previous, v],
+    [],
+  )
+  .option('--rounds <n>', 'runs per command (default 2 with two commands, else 1)', int)
+  .option('--active <n>', 'soak: unfinished Jobs held at once for the memory figure (0: skip)', int, 5000)
+  .option('--job-seconds <s>', 'soak: how long each job of the mix runs', Number.parseFloat, 5)
+  .option('--fail-every <n>', 'soak: every n-th job of the mix fails (0: none)', int, 10)
+  .option('--log-level <level>', "the controller's log-level", 'warn')
   .option('--json', 'print one JSON document', false)
   .parse();
-const options = program.opts<Options>();
-if (options.scenario !== 'steady' && options.scenario !== 'burst') {
-  program.error(`--scenario must be steady or burst, not ${options.scenario}`);
+const options = program.opts<CliOptions>();
+if (!['steady', 'burst', 'soak'].includes(options.scenario)) {
+  program.error(`--scenario must be steady, burst or soak, not ${options.scenario}`);
+}
+const scenario = options.scenario as Scenario;
+if (options.kube !== 'fake' && options.kube !== 'cluster') {
+  program.error(`--kube must be fake or cluster, not ${options.kube}`);
 }
 if (!(options.jobs > 0) || !(options.rate > 0)) program.error('--jobs and --rate must be positive');
-if (!(options.maxInFlight >= 0)) program.error('--max-in-flight must be 0 or more');
-
-/** CPU seconds (user + system) and peak RSS in MiB of a live process. */
-function processUsage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name (which may hold spaces); utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return { cpuSeconds: ticks / CLOCK_TICKS, peakRssMiB: Number(hwm) / 1024 };
+if (options.controllerCmd.length > 2) program.error('--controller-cmd may be given at most twice');
+const commands = options.controllerCmd.length > 0 ? options.controllerCmd : [DEFAULT_CONTROLLER_COMMAND];
+const rounds = options.rounds ?? (commands.length === 2 ? 2 : 1);
+if (!(rounds >= 1)) program.error('--rounds must be 1 or more');
+for (const [name, value] of Object.entries({
+  '--max-in-flight': options.maxInFlight,
+  '--qps': options.qps,
+  '--burst': options.burst,
+  '--active': options.active,
+  '--fail-every': options.failEvery,
+  '--job-seconds': options.jobSeconds,
+})) {
+  if (value !== undefined && !(value >= 0)) program.error(`${name} must be 0 or more`);
 }
 
-function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(after)
-      .map(([k, v]): [string, number] => [k, v - (before[k] ?? 0)])
-      .filter(([, v]) => v > 0),
+const soak = scenario === 'soak';
+const base: Omit<BenchOptions, 'command'> = {
+  scenario,
+  jobs: options.jobs,
+  rate: options.rate,
+  maxInFlight: options.maxInFlight ?? (soak ? 0 : 25),
+  // 5,000 creates at the default 10 QPS take over 8 minutes; the soak raises the budget unless told.
+  qps: options.qps ?? (soak ? 100 : undefined),
+  burst: options.burst ?? (soak ? 200 : undefined),
+  active: options.active,
+  jobSeconds: options.jobSeconds,
+  failEvery: options.failEvery,
+  jobTtlSeconds: 5,
+  logLevel: options.logLevel,
+  progress: (line) => {
+    console.error(`[bench] ${line}`);
+  },
+};
+
+/**
+ * Builds (or finds cached) the control-plane binaries. The harness's own `controlPlaneBinDir()` finds the
+ * build script relative to its source, which is not there once compiled to dist/.
+ */
+async function controlPlaneBinDir(): Promise<string> {
+  const script = resolve(import.meta.dirname, '../../scripts/control-plane/build.sh');
+  const { stdout } = await promisify(execFile)('bash', [script], { maxBuffer: 64 * 1024 * 1024 });
+  const dir = stdout.trim().split('\n').pop();
+  if (dir === undefined || dir === '') throw new Error(`${script} printed no directory`);
+  return dir;
+}
+
+/** The figures compared between controllers, by name. */
+function metrics(result: BenchResult): Record<string, number> {
+  const sum = (counts: Record<string, number>): number =>
+    Number(
+      Object.values(counts)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(2),
+    );
+  return {
+    'latency p50 s': result.latencySeconds.p50,
+    'latency p90 s': result.latencySeconds.p90,
+    'latency p99 s': result.latencySeconds.p99,
+    'latency max s': result.latencySeconds.max,
+    'all dispatched s': result.allDispatchedSeconds,
+    'controller CPU s': result.controller.cpuSeconds,
+    'controller peak RSS MiB': result.controller.peakRssMiB,
+    ...(result.soak?.active === undefined
+      ? {}
+      : { [`RSS with ${String(result.soak.active.jobs)} active Jobs MiB`]: result.soak.active.rssMiB }),
+    ...(result.soak === undefined ? {} : { 'soak RSS growth %': result.soak.rssGrowthPercent }),
+    'Kubernetes requests/job': sum(result.kubernetesRequestsPerJob),
+    'Buildkite requests/job': sum(result.buildkiteRequestsPerJob),
+  };
+}
+
+function printRun(result: BenchResult): void {
+  const l = result.latencySeconds;
+  console.log(result.command);
+  console.log(
+    `  ${result.scenario} on the ${result.kube} tier, ${String(result.jobs)} jobs, poll 1s: 0 duplicates, 0 lost`,
   );
-}
-
-function perJob(counts: Record<string, number>, jobs: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number((v / jobs).toFixed(2))]));
-}
-
-function pick(counts: Record<string, number>, keep: (key: string) => boolean): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).filter(([k]) => keep(k)));
-}
-
-async function until(
-  condition: () => boolean,
-  what: string | (() => string),
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+  console.log(
+    `  latency p50 ${String(l.p50)}s p90 ${String(l.p90)}s p99 ${String(l.p99)}s max ${String(l.max)}s`,
+  );
+  console.log(`  all dispatched after ${String(result.allDispatchedSeconds)}s`);
+  console.log(
+    `  controller ${String(result.controller.cpuSeconds)} CPU s, peak RSS ${String(result.controller.peakRssMiB)} MiB; harness ${String(result.harnessCpuSeconds)} CPU s`,
+  );
+  if (result.soak !== undefined) {
+    const { rssSamples, rssGrowthPercent, rssSettled, active } = result.soak;
+    const every = Math.max(1, Math.ceil(rssSamples.length / 10));
+    const shown = rssSamples
+      .filter((_, i) => i % every === 0)
+      .map((s) => `${String(s.t)}s:${String(s.rssMiB)}`);
+    console.log(`  RSS MiB over the mix ${shown.join(' ')}`);
+    console.log(
+      `  RSS growth last vs middle third ${String(rssGrowthPercent)} % (${rssSettled ? 'settled' : 'GROWING'})`,
+    );
+    if (active !== undefined) {
+      console.log(
+        `  ${String(active.jobs)} unfinished Jobs after ${String(active.dispatchedSeconds)}s: RSS ${String(active.rssMiB)} MiB (peak ${String(active.peakRssMiB)})`,
+      );
     }
-    await sleep(10);
   }
+  console.log(`  Buildkite requests/job ${JSON.stringify(result.buildkiteRequestsPerJob)}`);
+  console.log(`  Kubernetes requests/job ${JSON.stringify(result.kubernetesRequestsPerJob)}`);
 }
 
 async function main(): Promise<void> {
-  const sim = await startBuildkiteSim({ agentToken: AGENT_TOKEN, rateLimits: false });
-  const kube = await startFakeTier({ agentToken: AGENT_TOKEN });
-  const agent = new PodAgent({ endpoint: sim.agentEndpoint, agentToken: AGENT_TOKEN, pods: kube.pods });
-  const agentStop = new AbortController();
-  const agentRun = agent.run(agentStop.signal);
-  const dir = mkdtempSync(join(tmpdir(), 'bench-dispatch-'));
-
-  const scheduledAt = new Map<string, number>();
-  const jobAddedAt = new Map<string, number>();
-  const jobsCreated = new Map<string, number>();
-  const unsubscribe = kube.onJobChange(({ type, job }) => {
-    if (type !== 'ADDED') return;
-    const uuid = job.metadata.labels?.[UUID_LABEL] ?? '';
-    jobsCreated.set(uuid, (jobsCreated.get(uuid) ?? 0) + 1);
-    if (!jobAddedAt.has(uuid)) jobAddedAt.set(uuid, performance.now());
-  });
-
-  const kubeconfigPath = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, kube.kubeconfigYaml);
-  const configPath = join(dir, 'config.yaml');
-  writeFileSync(
-    configPath,
-    [
-      `agent-config: {endpoint: "${sim.agentEndpoint}"}`,
-      `queue: ${QUEUE}`,
-      `tags: ["queue=${QUEUE}"]`,
-      'poll-interval: 1s',
-      `max-in-flight: ${options.maxInFlight}`,
-      'log-format: json',
-      'log-level: warn',
-    ].join('\n'),
-  );
-  const child = spawn(process.execPath, [ENTRY, '--config', configPath], {
-    env: { KUBECONFIG: kubeconfigPath, HOME: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const errors: string[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    for (const line of chunk.split('\n')) if (/"level":(50|60|"error"|"fatal")/.test(line)) errors.push(line);
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => errors.push(chunk));
-  let exitCode: number | undefined;
-  const exited = new Promise<void>((done) => {
-    child.on('exit', (code) => {
-      exitCode = code ?? 128;
-      done();
-    });
-  });
-
+  const runs: BenchResult[][] = commands.map(() => []);
+  // One control plane for every run (each gets its own namespace): starting one takes a while.
+  const controlPlane =
+    options.kube === 'cluster'
+      ? await startControlPlane({ binDir: await controlPlaneBinDir(), podStages: BENCH_KWOK_STAGES })
+      : undefined;
   try {
-    // Ready once the controller has polled Buildkite twice (its first poll may precede the informers' sync).
-    const polls = (): number => sim.requestCounts()['list-scheduled-jobs'] ?? 0;
-    await until(() => polls() >= 2 || exitCode !== undefined, 'the controller to poll', 30_000);
-    if (exitCode !== undefined) throw new Error(`controller exited with ${exitCode}: ${errors.join('\n')}`);
-    const bkBefore = sim.requestCounts();
-    const kubeBefore = kube.requestCounts?.() ?? {};
-    const usageBefore = processUsage(child.pid ?? 0);
-
-    const start = performance.now();
-    const ids: string[] = [];
-    for (let i = 0; i < options.jobs; i++) {
-      if (options.scenario === 'steady')
-        await sleep(Math.max(0, start + (i * 1000) / options.rate - performance.now()));
-      const id = sim.createJob({ command: `echo ${i}`, queue: QUEUE }).id;
-      scheduledAt.set(id, performance.now());
-      ids.push(id);
-    }
-    const scheduleSeconds = options.scenario === 'steady' ? options.jobs / options.rate : 0;
-    await until(
-      () => ids.every((id) => jobAddedAt.has(id)),
-      () => `every job to get its Job (${jobAddedAt.size} of ${ids.length} have one)`,
-      // The default Kubernetes QPS budget (10/s) alone needs jobs/10 seconds of creates.
-      (scheduleSeconds + options.jobs / 5 + 60) * 1000,
-    );
-    const allDispatchedSeconds = (performance.now() - start) / 1000;
-    await until(() => ids.every((id) => sim.job(id)?.state === 'finished'), 'every job to finish', 60_000);
-    await until(() => polls() >= (bkBefore['list-scheduled-jobs'] ?? 0) + 2, 'two more polls', 10_000);
-    const usageAfter = processUsage(child.pid ?? 0);
-    const bk = diff(sim.requestCounts(), bkBefore);
-    const k8s = diff(kube.requestCounts?.() ?? {}, kubeBefore);
-
-    const duplicates = ids.filter((id) => (jobsCreated.get(id) ?? 0) > 1);
-    const lost = ids.filter((id) => !jobsCreated.has(id));
-    if (duplicates.length > 0 || lost.length > 0) {
-      throw new Error(`precondition failed: ${duplicates.length} duplicated, ${lost.length} lost`);
-    }
-    const latencies = ids.map((id) => ((jobAddedAt.get(id) ?? 0) - (scheduledAt.get(id) ?? 0)) / 1000);
-    const seconds = (v: number): number => Number(v.toFixed(3));
-    const result = {
-      benchmark: 'dispatch',
-      scenario: options.scenario,
-      jobs: options.jobs,
-      ...(options.scenario === 'steady' ? { ratePerSecond: options.rate } : {}),
-      pollInterval: '1s',
-      maxInFlight: options.maxInFlight,
-      latencySeconds: {
-        p50: seconds(percentile(latencies, 50)),
-        p90: seconds(percentile(latencies, 90)),
-        p99: seconds(percentile(latencies, 99)),
-        max: seconds(Math.max(...latencies)),
-      },
-      allDispatchedSeconds: seconds(allDispatchedSeconds),
-      controller: {
-        cpuSeconds: seconds(usageAfter.cpuSeconds - usageBefore.cpuSeconds),
-        peakRssMiB: Number(usageAfter.peakRssMiB.toFixed(1)),
-      },
-      // The pod agent's own calls (agent-*) are the simulator's too; kept apart from the controller's.
-      buildkiteRequestsPerJob: perJob(
-        pick(bk, (k) => !k.startsWith('agent-')),
-        options.jobs,
-      ),
-      podAgentRequestsPerJob: perJob(
-        pick(bk, (k) => k.startsWith('agent-')),
-        options.jobs,
-      ),
-      kubernetesRequestsPerJob: perJob(k8s, options.jobs),
-      duplicates: 0,
-      lost: 0,
-      node: process.version,
-    };
-    if (options.json) {
-      console.log(JSON.stringify(result, null, 2));
-    } else {
-      const l = result.latencySeconds;
-      console.log(`dispatch (${options.scenario}, ${options.jobs} jobs, poll 1s): 0 duplicates, 0 lost`);
-      console.log(`  latency p50 ${l.p50}s p90 ${l.p90}s p99 ${l.p99}s max ${l.max}s`);
-      console.log(`  all dispatched after ${result.allDispatchedSeconds}s`);
-      console.log(
-        `  controller ${result.controller.cpuSeconds} CPU s, peak RSS ${result.controller.peakRssMiB} MiB`,
-      );
-      console.log(`  Buildkite requests/job ${JSON.stringify(result.buildkiteRequestsPerJob)}`);
-      console.log(`  Kubernetes requests/job ${JSON.stringify(result.kubernetesRequestsPerJob)}`);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, command] of commands.entries()) {
+        base.progress?.(`round ${String(r + 1)}/${String(rounds)}: ${command}`);
+        const result = await runBench({ ...base, command, controlPlane });
+        runs[i]?.push(result);
+        if (!options.json) printRun(result);
+      }
     }
   } finally {
-    if (exitCode === undefined) child.kill('SIGTERM');
-    await exited;
-    agentStop.abort();
-    await agentRun;
-    unsubscribe();
-    await kube.close();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
+    await controlPlane?.stop();
+  }
+  const medians = runs.map((results) => {
+    const all = results.map(metrics);
+    return Object.fromEntries(
+      Object.keys(all[0] ?? {}).map((name) => [
+        name,
+        percentile(
+          all.map((m) => m[name] ?? Number.NaN),
+          50,
+        ),
+      ]),
+    );
+  });
+  const [a, b] = medians;
+  const comparison =
+    a === undefined || b === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.keys(a).map((name) => {
+            const av = a[name] ?? Number.NaN;
+            const bv = b[name] ?? Number.NaN;
+            return [name, { A: av, B: bv, 'B/A': av === 0 ? null : Number((bv / av).toFixed(2)) }];
+          }),
+        );
+  if (options.json) {
+    console.log(
+      JSON.stringify({ benchmark: 'dispatch', commands, rounds, runs, medians, comparison }, null, 2),
+    );
+    return;
+  }
+  if (comparison !== undefined) {
+    console.log(
+      `\nA = ${commands[0] ?? ''}\nB = ${commands[1] ?? ''}\nmedian of ${String(rounds)} rounds each:`,
+    );
+    for (const [name, row] of Object.entries(comparison)) {
+      console.log(
+        `  ${name.padEnd(34)} A ${String(row.A).padStart(9)}  B ${String(row.B).padStart(9)}  B/A ${String(row['B/A'])}`,
+      );
+    }
   }
 }
 
