@@ -7,12 +7,8 @@
  * With two `--controller-cmd`s the runs alternate A B A B on identical work and each metric is reported
  * for both (median over rounds) with the ratio B/A.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { startControlPlane } from '../sim/cluster/control-plane.js';
-import { BENCH_KWOK_STAGES } from './cluster-tier.js';
 import { DEFAULT_CONTROLLER_COMMAND } from './controller-process.js';
 import { runBench, type BenchOptions, type BenchResult, type Scenario } from './run.js';
 import { percentile } from './stats.js';
@@ -99,18 +95,6 @@ const base: Omit<BenchOptions, 'command'> = {
   },
 };
 
-/**
- * Builds (or finds cached) the control-plane binaries. The harness's own `controlPlaneBinDir()` finds the
- * build script relative to its source, which is not there once compiled to dist/.
- */
-async function controlPlaneBinDir(): Promise<string> {
-  const script = resolve(import.meta.dirname, '../../scripts/control-plane/build.sh');
-  const { stdout } = await promisify(execFile)('bash', [script], { maxBuffer: 64 * 1024 * 1024 });
-  const dir = stdout.trim().split('\n').pop();
-  if (dir === undefined || dir === '') throw new Error(`${script} printed no directory`);
-  return dir;
-}
-
 /** The figures compared between controllers, by name. */
 function metrics(result: BenchResult): Record<string, number> {
   const sum = (counts: Record<string, number>): number =>
@@ -172,10 +156,7 @@ function printRun(result: BenchResult): void {
 async function main(): Promise<void> {
   const runs: BenchResult[][] = commands.map(() => []);
   // One control plane for every run (each gets its own namespace): starting one takes a while.
-  const controlPlane =
-    options.kube === 'cluster'
-      ? await startControlPlane({ binDir: await controlPlaneBinDir(), podStages: BENCH_KWOK_STAGES })
-      : undefined;
+  const controlPlane = options.kube === 'cluster' ? await startControlPlane() : undefined;
   try {
     for (let r = 0; r < rounds; r++) {
       for (const [i, command] of commands.entries()) {

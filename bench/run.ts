@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { startBuildkiteSim } from '../sim/buildkite/server.js';
 import { sleep } from '../src/backoff.js';
 import type { ControlPlane } from '../sim/cluster/control-plane.js';
-import { isFinishedJob, startFakeTier } from '../src/demo/fake-cluster.js';
+import { startClusterTier } from '../sim/cluster/tier.js';
+import { isFinishedJob, startFakeTier, type KubeTier } from '../src/demo/fake-cluster.js';
 import { PodAgent, type PodInfo, type PodLifecycle } from '../src/demo/pod-agent.js';
 import { KubeClient } from '../src/kube/client.js';
 import { UUID_LABEL } from '../src/podspec/labels.js';
-import { startClusterTier, type BenchTier } from './cluster-tier.js';
+import { createLogger } from '../src/observability/logger.js';
 import { processUsage, startControllerProcess } from './controller-process.js';
 import { startCountingProxy } from './proxy.js';
 import { percentile } from './stats.js';
@@ -233,7 +234,7 @@ class PacedPods {
  * Stands in for the TTL-after-finished controller the fake tier lacks: deletes each finished Job (its
  * pods with it) `ttlSeconds` after it finished, so a long soak holds what a cluster would.
  */
-function startJanitor(tier: BenchTier, ttlSeconds: number): () => Promise<void> {
+function startJanitor(tier: KubeTier, ttlSeconds: number): () => Promise<void> {
   const client = new KubeClient({ kubeConfig: tier.kubeConfig, qps: 1000, burst: 1000 });
   const timers = new Set<NodeJS.Timeout>();
   const pending = new Set<string>();
@@ -261,10 +262,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const progress = options.progress ?? ((): void => undefined);
   const soak = options.scenario === 'soak';
   const sim = await startBuildkiteSim({ agentToken: AGENT_TOKEN, rateLimits: false });
-  const tier: BenchTier =
+  const tier: KubeTier =
     options.controlPlane === undefined
       ? await startFakeTier({ agentToken: AGENT_TOKEN })
-      : await startClusterTier({ controlPlane: options.controlPlane, agentToken: AGENT_TOKEN });
+      : await startClusterTier({
+          kubeconfigYaml: options.controlPlane.kubeconfigYaml,
+          agentToken: AGENT_TOKEN,
+          logger: createLogger({ format: 'json', level: 'error', write: () => undefined }),
+        });
   const proxy = await startCountingProxy({ kubeConfig: tier.kubeConfig, namespace: tier.namespace });
   const failing = new Set<string>();
   const paced = new PacedPods(tier.pods, soak ? options.jobSeconds * 1000 : 0);
@@ -510,7 +515,23 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     await stopJanitor?.();
     await proxy.close();
     await tier.close();
+    if (options.controlPlane !== undefined) await namespaceGone(tier);
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Waits (bounded) until a cluster run's namespace is gone: the next run's Jobs would otherwise queue behind
+ * the garbage collection of this one's.
+ */
+async function namespaceGone(tier: KubeTier): Promise<void> {
+  const client = new KubeClient({ kubeConfig: tier.kubeConfig, qps: 1000, burst: 1000 });
+  const path = `/api/v1/namespaces/${tier.namespace}`;
+  for (let i = 0; i < 600; i++) {
+    const found = await client.request({ method: 'GET', path });
+    if (!found.ok && found.error.kind === 'NotFound') break;
+    await sleep(500);
+  }
+  await client.close();
 }

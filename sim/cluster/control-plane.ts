@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,8 +15,13 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import { sleep } from '../../src/backoff.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const BUILD_SCRIPT = join(REPO_ROOT, 'scripts/control-plane/build.sh');
+const BUILD_SCRIPT_PATH = 'scripts/control-plane/build.sh';
+/** The repository, from here or from the compiled copy in dist/ (benchmarks run compiled). */
+const REPO_ROOT = [resolve(import.meta.dirname, '../..'), resolve(import.meta.dirname, '../../..')].find(
+  (dir) => existsSync(join(dir, BUILD_SCRIPT_PATH)),
+);
+const BUILD_SCRIPT = join(REPO_ROOT ?? '.', BUILD_SCRIPT_PATH);
+const STAGES_DIR = join(REPO_ROOT ?? '.', 'sim/cluster');
 
 /** The controllers the scenarios rely on: Jobs make pods, finished Jobs expire, owners cascade, quota. */
 const CONTROLLERS = [
@@ -29,8 +34,8 @@ const CONTROLLERS = [
 ];
 
 /** The annotation-driven pod stages the cluster tier's PodLifecycle relies on. */
-export const POD_STAGES = readFileSync(join(import.meta.dirname, 'pod-stages.yaml'), 'utf8');
-const NODE_STAGES = readFileSync(join(import.meta.dirname, 'node-stages.yaml'), 'utf8');
+export const POD_STAGES = readFileSync(join(STAGES_DIR, 'pod-stages.yaml'), 'utf8');
+const NODE_STAGES = readFileSync(join(STAGES_DIR, 'node-stages.yaml'), 'utf8');
 
 /** Label that marks the nodes KWOK manages. */
 export const KWOK_NODE_LABEL = 'kwok.agent-stack-k8s.test/node';
