@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { quietLogger, testMetrics } from '../intake/test-support.js';
 import type { KubeClient } from '../kube/client.js';
 import { KUBERNETES_PLUGIN_KEY } from '../podspec/plugins.js';
-import { JOB_CREATED_NOTIFICATION, REJECTED_PREFIX, Scheduler } from './scheduler.js';
+import { JOB_CREATED_NOTIFICATION, REJECTED_PREFIX, Scheduler, type SchedulerOptions } from './scheduler.js';
 
 function config(yaml = ''): Config {
   const loaded = loadConfig({ configPath: 'c.yaml', readFile: () => yaml });
@@ -32,17 +32,20 @@ describe('Scheduler against the simulators', () => {
     await world.close();
   });
 
-  function scheduler(yaml = '') {
+  function scheduler(yaml = '', kubeClient: SchedulerOptions['kube'] = client) {
     const metrics = testMetrics();
     const subject = new Scheduler({
       config: config(yaml),
       source,
-      kube: client,
+      kube: kubeClient,
       logger: quietLogger,
       metrics: metrics.scheduler,
+      createRetry: { attempts: 3, baseMs: 1, maxMs: 2 },
     });
     return { subject, metrics };
   }
+  const createCalls = async (metrics: ReturnType<typeof testMetrics>) =>
+    (await metrics.scheduler.createCalls.get()).values[0]?.value;
 
   async function reserved(input: Parameters<BuildkiteSim['createJob']>[0]) {
     const job = sim.createJob({ queue: 'k8s', ...input });
@@ -104,12 +107,65 @@ describe('Scheduler against the simulators', () => {
     expect(detail).toContain('apiVersion: batch/v1');
   });
 
-  it('leaves the job reserved on other Kubernetes errors (it is listed again later)', async () => {
+  it('leaves the job reserved when Kubernetes keeps failing (it is listed again later)', async () => {
     const job = await reserved({ command: 'x' });
-    kube.faults.inject({ verb: 'create', resource: 'jobs', action: { kind: 'status', code: 500 } });
+    kube.faults.inject({
+      verb: 'create',
+      resource: 'jobs',
+      times: Infinity,
+      action: { kind: 'status', code: 500 },
+    });
     const { subject, metrics } = scheduler();
     expect((await subject.dispatch(job)).kind).toBe('failed');
     expect(sim.job(job.id)?.state).toBe('reserved');
-    expect((await metrics.scheduler.createErrors.get()).values).toHaveLength(1);
+    expect(await createCalls(metrics)).toBe(3);
+    expect((await metrics.scheduler.createErrors.get()).values[0]?.value).toBe(3);
+  });
+
+  it('tries again at once after a transient failure instead of waiting for the reservation to expire', async () => {
+    const job = await reserved({ command: 'x' });
+    kube.faults.inject({ verb: 'create', resource: 'jobs', action: { kind: 'drop' } });
+    const { subject, metrics } = scheduler();
+    expect(await subject.dispatch(job)).toEqual({ kind: 'created' });
+    expect(await createCalls(metrics)).toBe(2);
+    expect(kube.store.get('jobs', 'default', `buildkite-${job.id}`)).toBeDefined();
+  });
+
+  it('does not try again when the failure is not transient (403)', async () => {
+    const job = await reserved({ command: 'x' });
+    kube.faults.inject({
+      verb: 'create',
+      resource: 'jobs',
+      times: Infinity,
+      action: { kind: 'status', code: 403 },
+    });
+    const { subject, metrics } = scheduler();
+    expect((await subject.dispatch(job)).kind).toBe('failed');
+    expect(await createCalls(metrics)).toBe(1);
+  });
+
+  it('counts a Job created by an attempt whose answer was lost as its own', async () => {
+    const job = await reserved({ command: 'x' });
+    // The first create reaches the API server, but its answer never comes back.
+    let first = true;
+    const lossy = {
+      podTemplates: client.podTemplates,
+      jobs: {
+        get: (...args: Parameters<KubeClient['jobs']['get']>) => client.jobs.get(...args),
+        create: async (...args: Parameters<KubeClient['jobs']['create']>) => {
+          const created = await client.jobs.create(...args);
+          if (!first) return created;
+          first = false;
+          return {
+            ok: false as const,
+            error: { kind: 'Network' as const, reason: 'Network', code: 0, message: 'socket hang up' },
+          };
+        },
+      },
+    };
+    const { subject } = scheduler('', lossy);
+    expect(await subject.dispatch(job)).toEqual({ kind: 'created' });
+    await source.close();
+    expect(sim.job(job.id)?.notifications.map((n) => n.detail)).toContain(JOB_CREATED_NOTIFICATION);
   });
 });

@@ -2,15 +2,19 @@
  * The scheduler: turns one reserved job into a Kubernetes Job. Fetches the job's command and env,
  * builds the Job (failing the Buildkite job with the reason when it cannot be built), creates it, and
  * maps Kubernetes' answer: AlreadyExists is a duplicate, Invalid fails the job with the API server's
- * message and the Job as YAML, anything else is transient (the job is listed again later).
+ * message and the Job as YAML. A transient failure (5xx, timeout, 429, no answer) is retried a few times at
+ * once; after that, or on any other error, the job stays reserved and is listed again once the
+ * reservation expires.
  */
 import { stringify as stringifyYaml } from 'yaml';
 import type { JobSource } from '../buildkite/job-source.js';
 import type { Config } from '../config/schema.js';
 import { describeBuildkiteError } from '../buildkite/types.js';
 import type { DispatchOutcome, IntakeJob } from '../intake/types.js';
+import { backoffDelay, sleep, type BackoffPolicy } from '../backoff.js';
 import type { KubeClient } from '../kube/client.js';
-import { describeKubeError } from '../kube/errors.js';
+import { describeKubeError, type KubeErrorKind, type KubeResult } from '../kube/errors.js';
+import type { Job } from '../kube/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { buildJob, parseJob, type PodTemplateLookup } from '../podspec/build.js';
@@ -18,13 +22,26 @@ import { buildJob, parseJob, type PodTemplateLookup } from '../podspec/build.js'
 export const JOB_CREATED_NOTIFICATION = 'K8s Job created successfully, waiting for Agent to start...';
 export const REJECTED_PREFIX = 'Kubernetes rejected the podSpec built by agent-stack-k8s: ';
 
+/** Create failures worth another attempt: the API server may answer the next one. */
+const TRANSIENT_CREATE_ERRORS: ReadonlySet<KubeErrorKind> = new Set([
+  'ServerError',
+  'Timeout',
+  'TooManyRequests',
+  'Network',
+]);
+
 export interface SchedulerOptions {
   readonly config: Config;
   readonly source: Pick<JobSource, 'getJob' | 'failJob' | 'notify'>;
-  readonly kube: Pick<KubeClient, 'jobs' | 'podTemplates'>;
+  readonly kube: {
+    readonly jobs: Pick<KubeClient['jobs'], 'create' | 'get'>;
+    readonly podTemplates: Pick<KubeClient['podTemplates'], 'get'>;
+  };
   readonly logger: Logger;
   readonly metrics: Metrics['scheduler'];
   readonly now?: () => number;
+  /** Attempts at creating a Job when the failures are transient (default 3, backoff 0.5 s to 4 s). */
+  readonly createRetry?: BackoffPolicy & { readonly attempts: number };
 }
 
 export class Scheduler {
@@ -67,8 +84,7 @@ export class Scheduler {
     const built = buildJob({ parsed: parsed.parsed, config, ...(podTemplate ? { podTemplate } : {}) });
     if (!built.ok) return this.fail(job.id, built.message, logger);
 
-    metrics.createCalls.inc();
-    const created = await kube.jobs.create(config.namespace, built.job);
+    const created = await this.create(built.job, logger);
     if (!created.ok) {
       const { error } = created;
       metrics.createErrors.inc({ reason: error.reason });
@@ -96,6 +112,30 @@ export class Scheduler {
     logger.info({ job: built.job.metadata?.name }, 'created the Kubernetes Job');
     return { kind: 'created' };
   };
+
+  /**
+   * Creates the Job, trying again after transient failures. An attempt whose answer was lost may have
+   * created it, so AlreadyExists after a failed attempt means the Job is ours.
+   */
+  private async create(job: Job, logger: Logger): Promise<KubeResult<Job>> {
+    const { config, kube, metrics } = this.options;
+    const retry = this.options.createRetry ?? { attempts: 3, baseMs: 500, maxMs: 4000 };
+    for (let attempt = 1; ; attempt++) {
+      metrics.createCalls.inc();
+      const created = await kube.jobs.create(config.namespace, job);
+      if (created.ok) return created;
+      if (attempt > 1 && created.error.kind === 'AlreadyExists') {
+        return kube.jobs.get(config.namespace, job.metadata?.name ?? '');
+      }
+      if (attempt >= retry.attempts || !TRANSIENT_CREATE_ERRORS.has(created.error.kind)) return created;
+      metrics.createErrors.inc({ reason: created.error.reason });
+      logger.warn(
+        { error: describeKubeError(created.error), attempt },
+        'failed to create the Kubernetes Job; trying again',
+      );
+      await sleep(backoffDelay(attempt, retry));
+    }
+  }
 
   /** Fails the Buildkite job with `message` (exit status -1), so the user sees why it never ran. */
   private async fail(jobId: string, message: string, logger: Logger): Promise<DispatchOutcome> {
