@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKube, type FakeKube } from '../sim/kube/index.js';
 import { KubeClient } from '../src/kube/client.js';
 import { requestKey, startCountingProxy } from './proxy.js';
+import { selfSigned } from '../test/support/tls.js';
 
 describe('requestKey', () => {
   it.each([
@@ -31,32 +31,6 @@ describe('requestKey', () => {
     expect(requestKey(method, path)).toBe(key);
   });
 });
-
-/** A throwaway self-signed EC key pair from the openssl CLI (node:crypto cannot issue certificates). */
-function selfSigned(dir: string, name: string, subjectAltName?: string): { key: string; cert: string } {
-  const keyPath = join(dir, `${name}.key`);
-  const certPath = join(dir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    [
-      ...[
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-      ],
-      ...['-subj', `/CN=${name}`, '-keyout', keyPath, '-out', certPath],
-      ...(subjectAltName === undefined ? [] : ['-addext', `subjectAltName=${subjectAltName}`]),
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
-}
 
 describe('startCountingProxy', () => {
   let dir: string;
