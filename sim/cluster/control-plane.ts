@@ -180,6 +180,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--secure-port=${kcmPort}`,
       `--controllers=${CONTROLLERS.join(',')}`,
       '--concurrent-job-syncs=20',
+      // The default 20 QPS would take minutes to create the pods of thousands of Jobs (benchmarks).
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
     ]);
     const scheduler = start('kube-scheduler', [...common, `--secure-port=${schedulerPort}`]);
     const kwokArgs = [
