@@ -33,6 +33,17 @@ const CONTROLLERS = [
   'namespace-controller',
 ];
 
+// The components' default client budgets (20 and 50 QPS) would take minutes to create, bind and
+// start the pods of thousands of Jobs (benchmarks); a test cluster has no one else to protect.
+const UNLIMITED_QPS = ['--kube-api-qps=5000', '--kube-api-burst=10000'];
+
+// KWOK plays pod stages with 4 workers by default, which holds thousands of pods Pending.
+const KWOK_CONFIGURATION = `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  podPlayStageParallelism: 32
+  nodePlayStageParallelism: 4`;
+
 /** The annotation-driven pod stages the cluster tier's PodLifecycle relies on. */
 export const POD_STAGES = readFileSync(join(STAGES_DIR, 'pod-stages.yaml'), 'utf8');
 const NODE_STAGES = readFileSync(join(STAGES_DIR, 'node-stages.yaml'), 'utf8');
@@ -180,11 +191,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--secure-port=${kcmPort}`,
       `--controllers=${CONTROLLERS.join(',')}`,
       '--concurrent-job-syncs=20',
-      // The default 20 QPS would take minutes to create the pods of thousands of Jobs (benchmarks).
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
+      ...UNLIMITED_QPS,
     ]);
-    const scheduler = start('kube-scheduler', [...common, `--secure-port=${schedulerPort}`]);
+    const scheduler = start('kube-scheduler', [
+      ...common,
+      `--secure-port=${schedulerPort}`,
+      ...UNLIMITED_QPS,
+    ]);
     const kwokArgs = [
       `--kubeconfig=${kubeconfigPath}`,
       `--manage-nodes-with-label-selector=${KWOK_NODE_LABEL}`,
@@ -194,7 +207,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--cidr=10.128.0.1/12',
       `--config=${join(dir, 'stages.yaml')}`,
     ];
-    writeFileSync(join(dir, 'stages.yaml'), `${NODE_STAGES}\n---\n${options.podStages ?? POD_STAGES}`);
+    writeFileSync(
+      join(dir, 'stages.yaml'),
+      [KWOK_CONFIGURATION, NODE_STAGES, options.podStages ?? POD_STAGES].join('\n---\n'),
+    );
     const kwok = start('kwok', kwokArgs);
     const healthy = (port: number) => async () =>
       (await status(`https://127.0.0.1:${port}/healthz`, { dispatcher: insecure })) === 200;
