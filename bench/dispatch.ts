@@ -155,15 +155,23 @@ function printRun(result: BenchResult): void {
 
 async function main(): Promise<void> {
   const runs: BenchResult[][] = commands.map(() => []);
+  // A failed run is reported and the rounds go on: one bad run must not throw away the others.
+  const failures: { command: string; round: number; error: string }[] = [];
   // One control plane for every run (each gets its own namespace): starting one takes a while.
   const controlPlane = options.kube === 'cluster' ? await startControlPlane() : undefined;
   try {
     for (let r = 0; r < rounds; r++) {
       for (const [i, command] of commands.entries()) {
         base.progress?.(`round ${String(r + 1)}/${String(rounds)}: ${command}`);
-        const result = await runBench({ ...base, command, controlPlane });
-        runs[i]?.push(result);
-        if (!options.json) printRun(result);
+        try {
+          const result = await runBench({ ...base, command, controlPlane });
+          runs[i]?.push(result);
+          if (!options.json) printRun(result);
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          failures.push({ command, round: r + 1, error });
+          base.progress?.(`round ${String(r + 1)} of ${command} FAILED: ${error}`);
+        }
       }
     }
   } finally {
@@ -181,9 +189,10 @@ async function main(): Promise<void> {
       ]),
     );
   });
+  if (failures.length > 0) process.exitCode = 1;
   const [a, b] = medians;
   const comparison =
-    a === undefined || b === undefined
+    a === undefined || b === undefined || runs.some((results) => results.length === 0)
       ? undefined
       : Object.fromEntries(
           Object.keys(a).map((name) => {
@@ -194,9 +203,16 @@ async function main(): Promise<void> {
         );
   if (options.json) {
     console.log(
-      JSON.stringify({ benchmark: 'dispatch', commands, rounds, runs, medians, comparison }, null, 2),
+      JSON.stringify(
+        { benchmark: 'dispatch', commands, rounds, runs, failures, medians, comparison },
+        null,
+        2,
+      ),
     );
     return;
+  }
+  for (const { command, round, error } of failures) {
+    console.log(`FAILED: round ${String(round)} of ${command}: ${error}`);
   }
   if (comparison !== undefined) {
     console.log(

@@ -19,7 +19,12 @@ import {
 } from '../../src/demo/pod-agent.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { describeKubeError } from '../../src/kube/errors.js';
-import { createInformerMetrics, Informer, isTombstone } from '../../src/kube/informer.js';
+import {
+  createInformerMetrics,
+  Informer,
+  isTombstone,
+  type DeletedFinalStateUnknown,
+} from '../../src/kube/informer.js';
 import type { Job, Pod } from '../../src/kube/types.js';
 import type { Logger } from '../../src/observability/logger.js';
 import type { KubeObject } from '../kube/store.js';
@@ -135,6 +140,20 @@ interface PodsOptions {
 }
 
 function clusterPods({ client, pods, namespace, timeoutMs }: PodsOptions): PodLifecycle {
+  // Pods waiting for a status, by name, checked on each change of that pod: polling instead turns
+  // thousands of held pods (benchmarks) into a busy loop that starves everything else.
+  const waiters = new Map<string, Set<() => void>>();
+  const wake = (change: Pod | DeletedFinalStateUnknown<Pod>): void => {
+    const pod = isTombstone(change) ? change.object : change;
+    for (const check of waiters.get(pod.metadata?.name ?? '') ?? []) check();
+  };
+  pods.addHandler({
+    onAdd: wake,
+    onUpdate: (_old, pod) => {
+      wake(pod);
+    },
+    onDelete: wake,
+  });
   /**
    * Annotates the pod, then waits until its status shows `reached` (or it is gone: deleted pods have
    * nothing more to show). A pod that was gone before the patch is an error, as in the fake.
@@ -156,18 +175,36 @@ function clusterPods({ client, pods, namespace, timeoutMs }: PodsOptions): PodLi
       if (patched.error.kind === 'NotFound') throw new Error(`cannot ${what} pod ${pod.name}: it is gone`);
       throw new Error(`cannot ${what} pod ${pod.name}: ${describeKubeError(patched.error)}`);
     }
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const settled = (): boolean => {
       const current = pods.get(namespace, pod.name);
-      if (current === undefined || reached(current)) return;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `pod ${pod.name} did not ${what} within ${timeoutMs} ms (phase ${current.status?.phase ?? '?'}): ` +
-            'do the KWOK pod stages match?',
+      return current === undefined || reached(current);
+    };
+    if (settled()) return;
+    await new Promise<void>((resolve, reject) => {
+      const forPod = waiters.get(pod.name) ?? new Set<() => void>();
+      waiters.set(pod.name, forPod);
+      const finish = (): void => {
+        clearTimeout(timer);
+        forPod.delete(check);
+        if (forPod.size === 0) waiters.delete(pod.name);
+      };
+      const check = (): void => {
+        if (!settled()) return;
+        finish();
+        resolve();
+      };
+      forPod.add(check);
+      const timer = setTimeout(() => {
+        finish();
+        const phase = pods.get(namespace, pod.name)?.status?.phase ?? '?';
+        reject(
+          new Error(
+            `pod ${pod.name} did not ${what} within ${String(timeoutMs)} ms (phase ${phase}): ` +
+              'do the KWOK pod stages match?',
+          ),
         );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+      }, timeoutMs);
+    });
   };
   const phase = (want: string) => (p: Pod) => p.status?.phase === want;
   const outcome = (value: string, extra: Record<string, string> = {}): Record<string, string> => ({
