@@ -226,6 +226,15 @@ async function main(): Promise<void> {
   }
 }
 
+// Ending through exit() runs the control plane's exit hook, which kills its components; dying of the
+// signal itself would leave etcd, the API server and the rest running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`[bench] ${signal}: stopping`);
+    process.exit(1);
+  });
+}
+
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));
   process.exitCode = 1;

@@ -269,6 +269,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           kubeconfigYaml: options.controlPlane.kubeconfigYaml,
           agentToken: AGENT_TOKEN,
           logger: createLogger({ format: 'json', level: 'error', write: () => undefined }),
+          // KWOK works through thousands of patched pods at a few dozen a second: a held pod may wait
+          // minutes for its stage, which is the cluster's pace, not a fault.
+          stageTimeoutMs: 600_000,
         });
   const proxy = await startCountingProxy({ kubeConfig: tier.kubeConfig, namespace: tier.namespace });
   const failing = new Set<string>();
@@ -424,7 +427,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         progress(`${String(options.active)} Jobs exist after ${dispatchedSeconds.toFixed(1)} s`);
         await waitFor(
           () => paced.parked >= options.active,
-          () => `every held pod to run (${String(paced.parked)} of ${String(options.active)} do)`,
+          () =>
+            `every held pod to run (${String(paced.parked)} of ${String(options.active)} do; pod agent errors: ${agent.errors.slice(0, 3).join('; ')})`,
           // A real control plane on 2 busy cores starts about 20 pods a second (Job controller,
           // scheduler, KWOK), far below what the fake does.
           (options.active / 20 + 120) * 1000,
