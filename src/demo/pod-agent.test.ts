@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBuildkiteSim, type BuildkiteSim } from '../../sim/buildkite/server.js';
 import { UUID_LABEL } from '../podspec/labels.js';
@@ -76,6 +78,51 @@ describe('PodAgent against the simulator and the fake tier', () => {
     expect(events.map((e) => e.kind)).toEqual(['pod', 'refused']);
     expect(events[1]).toMatchObject({ reason: expect.stringContaining('canceled') as string });
     expect(sim.job(job.id)?.state).toBe('canceled');
+  });
+
+  it('tries a call again when its connection fails, as the real agent does', async () => {
+    const job = sim.createJob({ command: 'true', queue: 'k8s' });
+    // In front of the simulator: the first two connections are cut before any answer.
+    let cut = 0;
+    const front = createServer((request, response) => {
+      if (cut < 2) {
+        cut++;
+        request.socket.destroy();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        void fetch(`${sim.agentEndpoint.replace(/\/v3$/, '')}${request.url ?? ''}`, {
+          method: request.method ?? 'GET',
+          headers: {
+            authorization: request.headers.authorization ?? '',
+            'content-type': 'application/json',
+          },
+          body: Buffer.concat(chunks),
+        }).then(async (answer) => {
+          response.writeHead(answer.status, { 'content-type': 'application/json' });
+          response.end(await answer.text());
+        });
+      });
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = front.address() as AddressInfo;
+      const agent = new PodAgent({
+        endpoint: `http://127.0.0.1:${String(port)}/v3`,
+        agentToken: TOKEN,
+        pods: tier.pods,
+      });
+      await createJob(job.id);
+      await settle(agent, async () => (await tier.pods.list()).some((p) => p.phase === 'Succeeded'));
+      expect(cut).toBe(2);
+      expect(agent.errors).toEqual([]);
+      expect(sim.job(job.id)).toMatchObject({ state: 'finished', exitStatus: '0' });
+    } finally {
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+    }
   });
 
   it('stopPodCreation: Jobs start but never get a pod', async () => {

@@ -4,7 +4,11 @@
  * agent REST API, and moves the pod to Succeeded or Failed. Used by the demo and the scenario suite,
  * against any Kubernetes tier that can report and drive pods ({@link PodLifecycle}).
  */
+import { backoffDelay, sleep } from '../backoff.js';
 import { UUID_LABEL } from '../podspec/labels.js';
+
+/** Tries per agent API call when the connection itself fails, as the real agent retries. */
+const CALL_ATTEMPTS = 5;
 
 export interface PodInfo {
   readonly namespace: string;
@@ -153,11 +157,21 @@ export class PodAgent {
     token: string,
     body: object,
   ): Promise<{ ok: boolean; status: number; body: unknown }> {
-    const response = await fetch(`${this.#options.endpoint}${path}`, {
-      method,
-      headers: { authorization: `Token ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    let response: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await fetch(`${this.#options.endpoint}${path}`, {
+          method,
+          headers: { authorization: `Token ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        break;
+      } catch (error) {
+        // Thousands of agents starting at once can overrun the server's accept backlog.
+        if (attempt >= CALL_ATTEMPTS) throw error;
+        await sleep(backoffDelay(attempt - 1, { baseMs: 100, maxMs: 2000 }));
+      }
+    }
     const text = await response.text();
     let parsed: unknown = text;
     try {
