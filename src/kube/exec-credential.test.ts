@@ -34,7 +34,6 @@ describe('ExecCredentialSource', () => {
         ...extra,
       },
       env: { PATH: '/usr/bin:/bin' },
-      cluster,
       now: () => now,
     });
   }
@@ -78,19 +77,18 @@ describe('ExecCredentialSource', () => {
     });
   });
 
-  it('passes the env entries and KUBERNETES_EXEC_INFO, with the cluster only when asked', async () => {
+  it('passes the env entries and KUBERNETES_EXEC_INFO, with the cluster when given', async () => {
     const script = `printf '{"kind":"ExecCredential","status":{"token":"%s|%s"}}' "$REGION" "$(printf %s "$KUBERNETES_EXEC_INFO" | base64 -w0)"`;
-    const info = async (provideClusterInfo: boolean): Promise<[string, unknown]> => {
+    const info = async (withCluster: boolean): Promise<[string, unknown]> => {
       const source = new ExecCredentialSource({
         config: {
           command: '/bin/sh',
           args: ['-c', script],
           env: [{ name: 'REGION', value: 'eu-west-1' }],
           apiVersion: 'client.authentication.k8s.io/v1beta1',
-          provideClusterInfo,
         },
         env: { PATH: '/usr/bin:/bin', REGION: 'us-east-1' },
-        cluster,
+        ...(withCluster ? { cluster } : {}),
       });
       const [region = '', encoded = ''] = ((await source.credential()).token ?? '').split('|');
       return [region, JSON.parse(Buffer.from(encoded, 'base64').toString())];
@@ -108,7 +106,7 @@ describe('ExecCredentialSource', () => {
 
   it('says why a plugin gave no credential', async () => {
     const failing = (args: string[], command = '/bin/sh') =>
-      new ExecCredentialSource({ config: { command, args }, env: {}, cluster }).credential();
+      new ExecCredentialSource({ config: { command, args }, env: {} }).credential();
     await expect(failing(['-c', 'echo "token expired, run aws sso login" >&2; exit 3'])).rejects.toThrow(
       'exec plugin "/bin/sh" exited with 3: token expired, run aws sso login',
     );
@@ -140,7 +138,6 @@ describe('ExecCredentialSource', () => {
         ],
       },
       env: {},
-      cluster,
     });
     await expect(source.credential()).rejects.toThrow('exited with 1');
     writeFileSync(runs, '');

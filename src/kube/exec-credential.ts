@@ -46,7 +46,7 @@ const STDERR_KEPT = 2000;
 export class ExecCredentialSource {
   readonly #config: ExecConfig;
   readonly #env: Readonly<Record<string, string | undefined>>;
-  readonly #cluster: ExecClusterInfo;
+  readonly #cluster: ExecClusterInfo | undefined;
   readonly #now: () => number;
   #cached: { readonly credential: ExecCredential; readonly expiresAt: number } | undefined;
   #running: Promise<ExecCredential> | undefined;
@@ -55,7 +55,8 @@ export class ExecCredentialSource {
     readonly config: ExecConfig;
     /** The controller's environment; the plugin's `env` entries are laid over it. */
     readonly env: Readonly<Record<string, string | undefined>>;
-    readonly cluster: ExecClusterInfo;
+    /** Given when the kubeconfig sets `provideClusterInfo`. */
+    readonly cluster?: ExecClusterInfo;
     readonly now?: () => number;
   }) {
     this.#config = options.config;
@@ -122,7 +123,7 @@ export class ExecCredentialSource {
       kind: 'ExecCredential',
       spec: {
         interactive: false,
-        ...(config.provideClusterInfo === true ? { cluster: this.#cluster } : {}),
+        ...(this.#cluster === undefined ? {} : { cluster: this.#cluster }),
       },
     });
     return new Promise((resolve, reject) => {

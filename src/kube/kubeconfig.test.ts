@@ -244,6 +244,33 @@ describe('loadKubeConfig', () => {
     );
   });
 
+  it('tells an exec plugin the cluster only when the kubeconfig sets provideClusterInfo', async () => {
+    const script = `printf '{"kind":"ExecCredential","status":{"token":"%s"}}' "$(printf %s "$KUBERNETES_EXEC_INFO" | base64 -w0)"`;
+    const execInfo = async (provideClusterInfo: boolean): Promise<unknown> => {
+      const exec = { command: '/bin/sh', args: ['-c', script], provideClusterInfo };
+      const credentials = loaded(
+        load(kubeconfig({ 'certificate-authority-data': 'Q0E=', 'tls-server-name': 'api' }, { exec })),
+      );
+      const { headers } = await httpsOptions(credentials);
+      const header = headers instanceof Array ? '' : String(headers?.Authorization);
+      return JSON.parse(Buffer.from(header.replace('Bearer ', ''), 'base64').toString());
+    };
+    expect(await execInfo(true)).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      spec: {
+        interactive: false,
+        cluster: {
+          server: 'https://k.example:6443',
+          'tls-server-name': 'api',
+          'certificate-authority-data': 'Q0E=',
+        },
+      },
+    });
+    expect(await execInfo(false)).toMatchObject({ spec: { interactive: false } });
+    expect(await execInfo(false)).not.toHaveProperty('spec.cluster');
+  });
+
   it('leaves auth-provider users to client-node, loaded only for them', async () => {
     writeFileSync(join(dir, 'provider-token'), 'from-provider');
     const credentials = loaded(

@@ -277,7 +277,9 @@ class KubeConfigCredentials implements KubeCredentials {
         : new ExecCredentialSource({
             config: options.user.exec,
             env: options.env,
-            cluster: execClusterInfo(options.cluster),
+            ...(options.user.exec.provideClusterInfo === true
+              ? { cluster: execClusterInfo(options.cluster) }
+              : {}),
             now: options.now,
           });
   }
@@ -342,7 +344,7 @@ function fileOrData(file: string | undefined, data: string | undefined): Buffer 
 }
 
 function execClusterInfo(cluster: Cluster): ExecClusterInfo {
-  const ca = fileOrDataQuietly(cluster.caFile, cluster.caData);
+  const ca = fileOrData(cluster.caFile, cluster.caData);
   return {
     server: cluster.server,
     ...(cluster.tlsServerName === undefined ? {} : { 'tls-server-name': cluster.tlsServerName }),
@@ -350,15 +352,6 @@ function execClusterInfo(cluster: Cluster): ExecClusterInfo {
     ...(ca === undefined ? {} : { 'certificate-authority-data': ca.toString('base64') }),
     ...(cluster.proxyUrl === undefined ? {} : { 'proxy-url': cluster.proxyUrl }),
   };
-}
-
-/** The CA for the exec plugin's cluster info; an unreadable CA file is reported when TLS is set up instead. */
-function fileOrDataQuietly(file: string | undefined, data: string | undefined): Buffer | undefined {
-  try {
-    return fileOrData(file, data);
-  } catch {
-    return undefined;
-  }
 }
 
 async function loadWithClientNode(file: string, context: string): Promise<KubeCredentials> {
@@ -370,6 +363,7 @@ async function loadWithClientNode(file: string, context: string): Promise<KubeCr
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'the document';
   return path
     .map((segment) => (typeof segment === 'number' ? `[${String(segment)}]` : `.${String(segment)}`))
     .join('')
