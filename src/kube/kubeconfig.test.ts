@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -408,6 +408,29 @@ describe('KubeClient with a loaded kubeconfig', () => {
     const second = await client.secrets.get('default', 'missing');
     await client.close();
     expect([first, second].map((r) => (r.ok ? 'ok' : r.error.kind))).toEqual(['Unauthorized', 'NotFound']);
+  });
+
+  it('talks plain HTTP to an http:// server without insecure-skip-tls-verify, as kubectl does', async () => {
+    const plain = await startFakeKube({ jobController: false });
+    try {
+      expect(await getSecret(kubeconfig({ server: plain.url }, { token: plain.token }))).toBe('NotFound');
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('runs an exec command given relative to the kubeconfig', async () => {
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    const plugin = join(dir, 'bin', 'token-plugin');
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\nprintf '{"kind":"ExecCredential","status":{"token":"${tlsKube.token}"}}'\n`,
+    );
+    chmodSync(plugin, 0o755);
+    const exec = { command: './bin/token-plugin' };
+    expect(
+      await getSecret(kubeconfig({ server: tlsKube.url, 'insecure-skip-tls-verify': true }, { exec })),
+    ).toBe('NotFound');
   });
 
   it('gets the token from an exec plugin', async () => {
