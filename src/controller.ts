@@ -2,7 +2,7 @@
  * Wiring only: builds every part from the configuration, starts them in upstream's order, and shuts
  * them down in reverse on the signal. Startup failures end with one clear log line and a non-zero exit.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeCredentials } from './kube/kubeconfig.js';
 import { Registry } from 'prom-client';
 import { GraphqlJobSource } from './buildkite/graphql/client.js';
 import type { JobSource } from './buildkite/job-source.js';
@@ -37,7 +37,7 @@ const DEFAULT_STACK_KEY = 'agent-stack-k8s';
 export interface ControllerOptions {
   readonly config: Config;
   readonly logger: Logger;
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeCredentials;
   /** Aborts to shut down gracefully. */
   readonly signal: AbortSignal;
   readonly version: string;

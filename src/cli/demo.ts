@@ -3,7 +3,6 @@
  * Kubernetes, no account or cluster needed. Exit 0 when every job ended where expected, 1 otherwise.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { runDemo } from '../demo/demo.js';
 import type { CliIO } from './main.js';
 
 function jobCount(value: string): number {
@@ -23,6 +22,8 @@ export function addDemoCommand(program: Command, io: CliIO, exit: (code: number)
     .option('--json', 'print only a JSON summary')
     .action(async (flags: { jobs: number; json?: boolean }) => {
       const json = flags.json === true;
+      // Loaded only for this command: the simulators (and client-node under them) cost the controller memory.
+      const { runDemo } = await import('../demo/demo.js');
       const result = await runDemo({
         jobs: flags.jobs,
         ...(json

@@ -9,9 +9,10 @@
  *   first type error ends decoding with Go's own wording, which users see in Buildkite.
  *
  * The Kubernetes field tables come from @kubernetes/client-node's generated models, so every type in the
- * PodSpec subtree is covered without a hand-written copy of the API.
+ * PodSpec subtree is covered without a hand-written copy of the API. They are extracted at build time
+ * (kubernetes-models.ts) because loading the library itself costs the controller ~75 MiB of memory.
  */
-import * as k8s from '@kubernetes/client-node';
+import { KUBERNETES_MODELS } from './kubernetes-models.js';
 
 export type FieldType =
   | { readonly kind: 'string' }
@@ -98,22 +99,24 @@ export function defineShape(name: string, shape: Shape): void {
   shapes.set(name, shape);
 }
 
-/** Returns the shape for a client-node model name (`V1PodSpec`) or a defined shape; throws on a typo. */
+/**
+ * Returns the shape for a client-node model name (`V1PodSpec`) or a defined shape; throws on a typo or on a
+ * model missing from kubernetes-models.ts (add it to the roots in scripts/kubernetes-models.ts).
+ */
 export function shapeOf(name: string): Shape {
   const known = shapes.get(name);
   if (known) return known;
-  const model = (k8s as unknown as Record<string, unknown>)[name] as
-    { getAttributeTypeMap?: () => { baseName: string; type: string; format: string }[] } | undefined;
-  if (typeof model?.getAttributeTypeMap !== 'function') throw new Error(`unknown shape ${name}`);
+  const model = Object.hasOwn(KUBERNETES_MODELS, name) ? KUBERNETES_MODELS[name] : undefined;
+  if (model === undefined) throw new Error(`unknown shape ${name}`);
   const fields = new Map<string, FieldType>();
-  for (const attr of model.getAttributeTypeMap()) {
-    const known = KUBERNETES_ENUMS[`${name}.${attr.baseName}`];
+  for (const [field, tsType, format = ''] of model) {
+    const known = KUBERNETES_ENUMS[`${name}.${field}`];
     const type = known
       ? kubernetesEnum(known.goType, known.values)
-      : QUANTITY_FIELDS.has(`${name}.${attr.baseName}`)
-        ? quantityOf(attr.type)
-        : fieldTypeOf(attr.type, attr.format);
-    fields.set(attr.baseName, type);
+      : QUANTITY_FIELDS.has(`${name}.${field}`)
+        ? quantityOf(tsType)
+        : fieldTypeOf(tsType, format);
+    fields.set(field, type);
   }
   const shape: Shape = { goType: goTypeOfModel(name), fields };
   shapes.set(name, shape);

@@ -1,11 +1,10 @@
 /**
  * Kubernetes REST client on undici: one keep-alive pool per cluster, credentials from the kubeconfig on
  * every request (so rotated tokens are picked up), a client-side token bucket, and failures as values.
- * @kubernetes/client-node is used only for `KubeConfig` and the model types; its HTTP layer opens a new
- * agent per request and its watch hangs on silent connections (spec/stack-notes.md §1.2).
+ * Not @kubernetes/client-node's HTTP layer: it opens a new agent per request and its watch hangs on silent
+ * connections (spec/stack-notes.md §1.2).
  */
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, ProxyAgent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import {
   abortedError,
@@ -21,6 +20,7 @@ import {
 import { parseKubeJson, stringifyKubeJson } from './json.js';
 import { sleep } from '../backoff.js';
 import { RateLimiter, type RateLimiterClock } from './rate-limiter.js';
+import type { KubeCredentials } from './kubeconfig.js';
 import type {
   Job,
   JobList,
@@ -37,7 +37,7 @@ import type {
 } from './types.js';
 
 export interface KubeClientOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeCredentials;
   /** Client-side request rate (`k8s-client-rate-limiter-qps`, default 10). */
   readonly qps: number;
   /** Client-side burst (`k8s-client-rate-limiter-burst`, default 20). */
@@ -107,7 +107,7 @@ export class KubeClient {
   readonly events: Pick<NamespacedResource<KubeEvent, KubeEventList>, 'list'>;
   readonly leases: Pick<NamespacedResource<Lease, LeaseList>, 'get' | 'create' | 'update'>;
 
-  readonly #kubeConfig: KubeConfig;
+  readonly #kubeConfig: KubeCredentials;
   readonly #server: URL;
   readonly #limiter: RateLimiter;
   readonly #requestTimeoutMs: number;
@@ -279,6 +279,8 @@ export class KubeClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      // An expired exec or token-file credential: fetch it afresh for the next request.
+      if (response.statusCode === 401) this.#kubeConfig.credentialsRejected?.();
       return ok(response);
     } catch (error) {
       return failed(transportError(error, req.signal));
