@@ -18,6 +18,8 @@ export interface CountingProxy {
   readonly kubeconfigYaml: string;
   /** Requests forwarded so far, keyed `<verb> <resource>` (e.g. `watch pods`, `create jobs`). */
   requestCounts(): Record<string, number>;
+  /** Requests the proxy answered 502 because forwarding failed, keyed `<verb> <resource>: <cause>`. */
+  failureCounts(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startCountingProxy(options: {
     },
   });
   const counts = new Map<string, number>();
+  const failures = new Map<string, number>();
 
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const key = requestKey(req.method ?? 'GET', req.url ?? '/');
@@ -123,6 +126,7 @@ export async function startCountingProxy(options: {
       }
       const message =
         error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error);
+      failures.set(`${key}: ${message}`, (failures.get(`${key}: ${message}`) ?? 0) + 1);
       res.writeHead(502, { 'content-type': 'text/plain' }).end(`bench proxy: ${message}`);
     }
   };
@@ -151,6 +155,7 @@ export async function startCountingProxy(options: {
     url,
     kubeconfigYaml: JSON.stringify(kubeconfig, null, 2), // JSON is YAML
     requestCounts: () => Object.fromEntries([...counts.entries()].sort()),
+    failureCounts: () => Object.fromEntries([...failures.entries()].sort()),
     close: async () => {
       const closed = new Promise<void>((done) => {
         server.close(() => {
