@@ -32,9 +32,13 @@ const REPO_ROOT = findRepoRoot(import.meta.dirname);
 const BUILD_SCRIPT = join(REPO_ROOT, BUILD_SCRIPT_PATH);
 const STAGES_DIR = join(REPO_ROOT, 'sim/cluster');
 
-/** The controllers the scenarios rely on: Jobs make pods, finished Jobs expire, owners cascade, quota. */
+/**
+ * The controllers the scenarios rely on: Jobs make pods, finished Jobs expire, owners cascade, quota, and
+ * every namespace gets the `default` ServiceAccount that admission requires of its pods.
+ */
 const CONTROLLERS = [
   'job-controller',
+  'serviceaccount-controller',
   'garbage-collector-controller',
   'ttl-after-finished-controller',
   'pod-garbage-collector-controller',
@@ -170,8 +174,6 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--service-account-key-file=${join(dir, 'sa.key')}`,
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--service-cluster-ip-range=10.0.0.0/24',
-      // Pods would otherwise wait for a default ServiceAccount that no controller here creates.
-      '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
       '--endpoint-reconciler-type=none',
     ]);
