@@ -16,16 +16,29 @@ import { Agent, request } from 'undici';
 import { sleep } from '../../src/backoff.js';
 
 const BUILD_SCRIPT_PATH = 'scripts/control-plane/build.sh';
-/** The repository, from here or from the compiled copy in dist/ (benchmarks run compiled). */
-const REPO_ROOT = [resolve(import.meta.dirname, '../..'), resolve(import.meta.dirname, '../../..')].find(
-  (dir) => existsSync(join(dir, BUILD_SCRIPT_PATH)),
-);
-const BUILD_SCRIPT = join(REPO_ROOT ?? '.', BUILD_SCRIPT_PATH);
-const STAGES_DIR = join(REPO_ROOT ?? '.', 'sim/cluster');
+/**
+ * The repository, seen from this module's directory `from` (sim/cluster, or dist/sim/cluster when
+ * benchmarks run compiled). Outside a checkout there is nothing to build or stage pods with: a setup bug.
+ */
+export function findRepoRoot(from: string): string {
+  const candidates = [resolve(from, '../..'), resolve(from, '../../..')];
+  const root = candidates.find((dir) => existsSync(join(dir, BUILD_SCRIPT_PATH)));
+  if (root !== undefined) return root;
+  throw new Error(
+    `control plane: cannot find the repository root from ${from}: looked for ${BUILD_SCRIPT_PATH} in ${candidates.join(' and ')}`,
+  );
+}
+const REPO_ROOT = findRepoRoot(import.meta.dirname);
+const BUILD_SCRIPT = join(REPO_ROOT, BUILD_SCRIPT_PATH);
+const STAGES_DIR = join(REPO_ROOT, 'sim/cluster');
 
-/** The controllers the scenarios rely on: Jobs make pods, finished Jobs expire, owners cascade, quota. */
+/**
+ * The controllers the scenarios rely on: Jobs make pods, finished Jobs expire, owners cascade, quota, and
+ * every namespace gets the `default` ServiceAccount that admission requires of its pods.
+ */
 const CONTROLLERS = [
   'job-controller',
+  'serviceaccount-controller',
   'garbage-collector-controller',
   'ttl-after-finished-controller',
   'pod-garbage-collector-controller',
@@ -161,8 +174,6 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--service-account-key-file=${join(dir, 'sa.key')}`,
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--service-cluster-ip-range=10.0.0.0/24',
-      // Pods would otherwise wait for a default ServiceAccount that no controller here creates.
-      '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
       '--endpoint-reconciler-type=none',
     ]);

@@ -17,6 +17,7 @@ import {
   type PodInfo,
   type PodLifecycle,
 } from '../../src/demo/pod-agent.js';
+import { sleep } from '../../src/backoff.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { describeKubeError } from '../../src/kube/errors.js';
 import {
@@ -58,6 +59,15 @@ export async function startClusterTier(options: ClusterTierOptions): Promise<Kub
   };
   await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const core = `/api/v1/namespaces/${namespace}`;
+  // ServiceAccount admission refuses pods until the serviceaccount-controller has made `default` here, and
+  // the Job controller would then back off for seconds: start with the account in place.
+  const accountDeadline = Date.now() + 30_000;
+  while (!(await client.request({ method: 'GET', path: `${core}/serviceaccounts/default` })).ok) {
+    if (Date.now() > accountDeadline) {
+      throw new Error(`cluster tier: no default ServiceAccount in namespace ${namespace} after 30 s`);
+    }
+    await sleep(50);
+  }
   await create(`${core}/secrets`, {
     apiVersion: 'v1',
     kind: 'Secret',

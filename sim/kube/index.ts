@@ -6,7 +6,8 @@
  * only (strategic-merge and JSON patch get 415); deletes are immediate (no graceful termination,
  * finalizers or deletionTimestamp); list pages after the first show current objects under the first
  * page's resourceVersion; one pod per Job (no parallelism, indexes or pod failure policy);
- * `activeDeadlineSeconds` is checked on a tick; no TTL-after-finished cleanup, scheduling or quota.
+ * `activeDeadlineSeconds` is checked on a tick; no TTL-after-finished cleanup, scheduling or quota; the only
+ * ServiceAccount is `default` (pods naming another are refused with the API server's FailedCreate event).
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { Faults } from './faults.js';

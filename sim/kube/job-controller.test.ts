@@ -95,6 +95,29 @@ describe('fake Job controller and pod driver', () => {
     await until(() => (status('build').active === 1 ? true : undefined), 'active Job');
   });
 
+  it('refuses pods of a ServiceAccount other than default, with the API server FailedCreate event', async () => {
+    const spec = { containers: [{ name: 'agent', image: 'agent' }] };
+    createJob('robot', { template: { spec: { ...spec, serviceAccount: 'robot' } } });
+    createJob('named', {
+      template: { spec: { ...spec, serviceAccountName: 'default', serviceAccount: 'x' } },
+    });
+    await until(() => status('robot').startTime, 'the Job to start');
+    await podOf('named');
+    expect(kube.pods.podsOfJob('default', 'robot')).toEqual([]);
+    expect(status('robot').active).toBe(0);
+    const events = kube.store
+      .list('events', 'default')
+      .filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === 'robot');
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'FailedCreate',
+        message:
+          'Error creating: pods "robot-" is forbidden: error looking up service account default/robot: serviceaccount "robot" not found',
+      }),
+    ]);
+  });
+
   it('completes the Job when its pod succeeds', async () => {
     createJob('ok');
     const pod = await podOf('ok');

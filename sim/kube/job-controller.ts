@@ -4,6 +4,7 @@
  * and replacement or failure when a running pod disappears. Reacts asynchronously, like the real one, so
  * watchers see each resource's changes in resourceVersion order.
  */
+import { recordEvent } from './pod-driver.js';
 import { defaultPodSpec } from './registry.js';
 import { randomSuffix, timestamp, type Change, type FakeStore, type KubeObject } from './store.js';
 
@@ -127,12 +128,12 @@ export class FakeJobController {
   #startJob(job: KubeObject): void {
     const current = this.#store.get('jobs', job.metadata.namespace ?? '', job.metadata.name ?? '');
     if (current === undefined || isFinished(current) || jobStatus(current).startTime !== undefined) return;
-    this.#createPod(current);
+    const created = this.#createPod(current);
     this.#store.mutate('jobs', current.metadata.namespace ?? '', current.metadata.name ?? '', (j) => {
       j.status = {
         ...jobStatus(j),
         startTime: timestamp(this.#store.now()),
-        active: 1,
+        active: created ? 1 : 0,
         ready: 0,
         terminating: 0,
         uncountedTerminatedPods: {},
@@ -140,16 +141,34 @@ export class FakeJobController {
     });
   }
 
-  #createPod(job: KubeObject): void {
+  /** Creates the Job's pod, or records why admission refused it (and returns false). */
+  #createPod(job: KubeObject): boolean {
     const spec = (job.spec ?? {}) as JobSpec;
     const podSpec = structuredClone(spec.template?.spec ?? {});
     defaultPodSpec(podSpec, 'Never');
     const name = job.metadata.name ?? '';
+    const namespace = job.metadata.namespace ?? 'default';
+    // ServiceAccount admission, in a fake where only `default` exists; the real one retries with backoff.
+    const accounts = podSpec as { serviceAccountName?: string; serviceAccount?: string };
+    // serviceAccount is the deprecated spelling, read when serviceAccountName is empty.
+    const named = accounts.serviceAccountName ?? '';
+    const account = named !== '' ? named : (accounts.serviceAccount ?? '');
+    if (account !== '' && account !== 'default') {
+      recordEvent(this.#store, {
+        namespace,
+        involvedObject: { kind: 'Job', name, uid: job.metadata.uid ?? '', apiVersion: 'batch/v1' },
+        type: 'Warning',
+        reason: 'FailedCreate',
+        message: `Error creating: pods "${name}-" is forbidden: error looking up service account ${namespace}/${account}: serviceaccount "${account}" not found`,
+        component: 'job-controller',
+      });
+      return false;
+    }
     this.#store.create('pods', {
       metadata: {
         // Real Job pods: `<job>-<5 chars>`, the prefix cut so the name fits in 63 characters.
         name: `${`${name}-`.slice(0, 58)}${randomSuffix()}`,
-        namespace: job.metadata.namespace ?? 'default',
+        namespace,
         // kube-apiserver adds these to every Job's pod template; the completions watcher finds Jobs by them.
         labels: {
           ...spec.template?.metadata?.labels,
@@ -175,6 +194,7 @@ export class FakeJobController {
       spec: podSpec,
       status: { phase: 'Pending', qosClass: 'BestEffort' },
     });
+    return true;
   }
 
   #ownerJob(pod: KubeObject): KubeObject | undefined {

@@ -205,24 +205,7 @@ export class PodDriver {
 
   /** Records an Event, as kubelet or a controller would (e.g. a FailedCreate warning on a Job). */
   addEvent(input: EventInput): KubeObject | undefined {
-    const now = timestamp(this.#store.now());
-    const result = this.#store.create('events', {
-      metadata: {
-        name: `${input.involvedObject.name}.${randomBytes(8).toString('hex')}`,
-        namespace: input.namespace,
-      },
-      involvedObject: { namespace: input.namespace, ...input.involvedObject },
-      reason: input.reason,
-      message: input.message,
-      type: input.type,
-      count: 1,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      source: { component: input.component ?? 'fake' },
-      reportingComponent: input.component ?? 'fake',
-      reportingInstance: '',
-    });
-    return result.ok ? result.object : undefined;
+    return recordEvent(this.#store, input);
   }
 
   #all(
@@ -295,4 +278,26 @@ function conditions(status: PodStatus, now: string): NonNullable<PodStatus['cond
     condition('ContainersReady', ready, 'ContainersNotReady'),
     condition('PodScheduled', true),
   ];
+}
+
+/** Stores an Event, as kubelet or a controller would (e.g. a FailedCreate warning on a Job). */
+export function recordEvent(store: FakeStore, input: EventInput): KubeObject | undefined {
+  const now = timestamp(store.now());
+  const result = store.create('events', {
+    metadata: {
+      name: `${input.involvedObject.name}.${randomBytes(8).toString('hex')}`,
+      namespace: input.namespace,
+    },
+    involvedObject: { namespace: input.namespace, ...input.involvedObject },
+    reason: input.reason,
+    message: input.message,
+    type: input.type,
+    count: 1,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    source: { component: input.component ?? 'fake' },
+    reportingComponent: input.component ?? 'fake',
+    reportingInstance: '',
+  });
+  return result.ok ? result.object : undefined;
 }

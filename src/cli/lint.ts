@@ -7,7 +7,7 @@ import type { CliIO } from './main.js';
 const HELP = `
 Checks every "kubernetes" plugin block, in every command step and group, strictly against the plugin's
 schema (docs/kubernetes-plugin.schema.json): unknown fields, wrong types, invalid quantities and enums,
-podSpecPatch command changes to the agent/checkout containers, and podSpec set together with podTemplate.
+image references the controller would refuse (the step's image: too), podSpecPatch command changes to the agent/checkout containers, and podSpec set together with podTemplate.
 
 Findings go to stdout, one per line, as "file:line:col: path: message" ("warning: " before the path for
 warnings), followed by a count. Unreadable files go to stderr.

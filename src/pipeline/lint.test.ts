@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintPipeline, type LintFinding } from './lint.js';
+import { renderJob } from '../podspec/build.js';
+import { defaultConfig, jobWith } from '../../test/podspec/support.js';
 
 function findings(text: string): string[] {
   const result = lintPipeline(text, { file: 'pipeline.yml' });
@@ -112,6 +114,37 @@ steps:
       '10:15: steps[0].plugins[0].kubernetes.sidecars[0].image: invalid reference format "nginx:latest plus junk"',
       '14:17: steps[0].plugins[0].kubernetes.podSpecPatch.containers[0].image: invalid reference format "busybox@sha256:abc"',
     ]);
+  });
+
+  it('reports a bad step or pipeline image:, which the controller fails the job over', () => {
+    expect(
+      findings(`image: "Ubuntu:24.04"
+steps:
+  - command: a
+    image: "nginx:latest plus junk"
+  - group: g
+    steps:
+      - command: b
+        image: alpine:3.20
+      - command: c
+        image: "busybox@sha256:abc"
+        plugins:
+          - kubernetes: {}
+  - command: d
+    image: ""
+`),
+    ).toEqual([
+      '1:1: image: repository name must be lowercase "Ubuntu:24.04"',
+      '4:5: steps[0].image: invalid reference format "nginx:latest plus junk"',
+      '10:9: steps[1].steps[1].image: invalid reference format "busybox@sha256:abc"',
+    ]);
+    for (const image of ['Ubuntu:24.04', 'nginx:latest plus junk', 'busybox@sha256:abc']) {
+      const rendered = renderJob(jobWith({ command: 'a', env: { BUILDKITE_IMAGE: image } }), defaultConfig());
+      expect(rendered.ok).toBe(false);
+    }
+    expect(
+      renderJob(jobWith({ command: 'a', env: { BUILDKITE_IMAGE: 'alpine:3.20' } }), defaultConfig()).ok,
+    ).toBe(true);
   });
 
   it('rejects podSpecPatch command changes on the containers the controller guards', () => {

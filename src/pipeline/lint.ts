@@ -33,7 +33,10 @@ export function lintPipeline(text: string, options: { file: string }): LintResul
       message: `${describePath(path)}${message}`,
     });
   };
+  // The step's `image:` (or the pipeline's, which every step inherits) replaces the command containers' image.
+  if (isPlainObject(document.value)) lintImage(document.value.image, ['image'], report);
   for (const step of steps) {
+    lintImage(step.fields.image, [...step.path, 'image'], report);
     let seen = false;
     for (const plugin of step.plugins) {
       if (plugin.source === KUBERNETES_PLUGIN_KEY) {
@@ -99,12 +102,16 @@ function lintImages(config: Record<string, unknown>, path: readonly PathSegment[
     list.forEach((container: unknown, index) => {
       if (!isPlainObject(container)) return;
       const image = field(container, 'image');
-      if (image === undefined || typeof image[1] !== 'string' || image[1] === '') return;
-      const parsed = parseImageReference(image[1]);
-      if (!parsed.ok)
-        report('error', [...listPath, index, image[0]], `${parsed.error} ${JSON.stringify(image[1])}`);
+      if (image !== undefined) lintImage(image[1], [...listPath, index, image[0]], report);
     });
   }
+}
+
+/** An image reference the controller would fail the job over (other types are reported elsewhere). */
+function lintImage(image: unknown, path: readonly PathSegment[], report: Report): void {
+  if (typeof image !== 'string' || image === '') return;
+  const parsed = parseImageReference(image);
+  if (!parsed.ok) report('error', path, `${parsed.error} ${JSON.stringify(image)}`);
 }
 
 /** The config against the plugin's shape, as strictly as the JSON schema. */

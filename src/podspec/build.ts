@@ -36,6 +36,7 @@ import { applyResourceClass, chooseResourceClass } from './resource-class.js';
 import { interposedCommand } from './shellquote.js';
 import { invalidJobMessage, validateJob } from './validate.js';
 import { goRoundTrip } from './smp.js';
+import { withCanonicalQuantities } from './quantity.js';
 import { stringify as stringifyYaml } from 'yaml';
 
 /** A job as the Buildkite API delivers it (job details plus the scheduled job's rules and priority). */
@@ -433,7 +434,8 @@ function build(base: PodSpec, sidecars: Container[], parsed: ParsedJob, config: 
         backoffLimit: 0,
         template: {
           metadata: { labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
-          spec: omitEmptyValues(podSpec),
+          // Quantities as upstream's Go structs encode them (`1000m` is sent as `1`).
+          spec: omitEmptyValues(withCanonicalQuantities(podSpec)),
         },
         ttlSecondsAfterFinished: Math.trunc(config['job-ttl'] / 1000),
       },

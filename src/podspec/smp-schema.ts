@@ -29,6 +29,8 @@ export interface FieldSchema {
    * value decodes to ("0" for resource quantities, otherwise "").
    */
   readonly zero?: string | number | boolean | null;
+  /** A `resource.Quantity` (or, for a map, its values are). */
+  readonly quantity?: true;
 }
 
 export type StructSchema = Readonly<Record<string, FieldSchema>>;
@@ -196,7 +198,7 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
   },
   EmptyDirVolumeSource: {
     medium: { kind: 'scalar', omitEmpty: true },
-    sizeLimit: { kind: 'scalar', pointer: true, omitEmpty: true },
+    sizeLimit: { kind: 'scalar', pointer: true, omitEmpty: true, quantity: true },
   },
   EnvFromSource: {
     prefix: { kind: 'scalar', omitEmpty: true },
@@ -503,7 +505,7 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     runtimeClassName: { kind: 'scalar', pointer: true, omitEmpty: true },
     enableServiceLinks: { kind: 'scalar', pointer: true, omitEmpty: true },
     preemptionPolicy: { kind: 'scalar', pointer: true, omitEmpty: true },
-    overhead: { kind: 'map', omitEmpty: true, zero: '0' },
+    overhead: { kind: 'map', omitEmpty: true, zero: '0', quantity: true },
     topologySpreadConstraints: {
       kind: 'list',
       ref: 'TopologySpreadConstraint',
@@ -582,11 +584,11 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
   ResourceFieldSelector: {
     containerName: { kind: 'scalar', omitEmpty: true },
     resource: { kind: 'scalar', zero: '' },
-    divisor: { kind: 'scalar', omitEmpty: true },
+    divisor: { kind: 'scalar', omitEmpty: true, quantity: true },
   },
   ResourceRequirements: {
-    limits: { kind: 'map', omitEmpty: true, zero: '0' },
-    requests: { kind: 'map', omitEmpty: true, zero: '0' },
+    limits: { kind: 'map', omitEmpty: true, zero: '0', quantity: true },
+    requests: { kind: 'map', omitEmpty: true, zero: '0', quantity: true },
     claims: { kind: 'list', ref: 'ResourceClaim', omitEmpty: true },
   },
   SELinuxOptions: {
@@ -781,8 +783,8 @@ export const POD_SPEC_TYPES: Readonly<Record<string, StructSchema>> = {
     podCertificate: { kind: 'object', ref: 'PodCertificateProjection', pointer: true, omitEmpty: true },
   },
   VolumeResourceRequirements: {
-    limits: { kind: 'map', omitEmpty: true, zero: '0' },
-    requests: { kind: 'map', omitEmpty: true, zero: '0' },
+    limits: { kind: 'map', omitEmpty: true, zero: '0', quantity: true },
+    requests: { kind: 'map', omitEmpty: true, zero: '0', quantity: true },
   },
   VsphereVirtualDiskVolumeSource: {
     volumePath: { kind: 'scalar', zero: '' },

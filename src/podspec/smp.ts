@@ -796,7 +796,8 @@ export interface GoRoundTripOptions {
  * dropped, keys matched case-insensitively, `omitempty` zero values (false, 0, "", empty list or map)
  * dropped, unset non-`omitempty` fields written as their zero value (`name: ""`, `resources: {}`,
  * `containers: null`). Fields are emitted in struct order. Values of the wrong JSON type are kept as they are
- * (the plugin decoder rejects those first), and quantities are not canonicalised.
+ * (the plugin decoder rejects those first), and quantities are not canonicalised (the builder does that for
+ * the finished pod spec: `withCanonicalQuantities`).
  *
  * Running both sides of a merge through this makes `strategicMergePodSpec` give upstream's result. Note that
  * a patch without `containers` then carries `containers: null`, which deletes every container; upstream

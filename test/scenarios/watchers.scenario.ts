@@ -1,6 +1,7 @@
 /** Scenarios of the job watcher, pod watcher and cancel checker: every runtime failure reaches Buildkite. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PodInfo } from '../../src/demo/pod-agent.js';
+import { KUBERNETES_PLUGIN_KEY as KUBERNETES_PLUGIN } from '../../src/podspec/plugins.js';
 import { startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -110,6 +111,20 @@ describe('scenarios of the watchers', () => {
       const job = (await h.kube.jobs()).find((j) => j.metadata.labels?.['buildkite.com/job-uuid'] === id);
       return (job?.spec as { activeDeadlineSeconds?: number } | undefined)?.activeDeadlineSeconds === 1;
     }, 'the stalled Job to get activeDeadlineSeconds 1');
+  });
+
+  it("fails a job whose pod names a missing ServiceAccount, with the API server's refusal", async () => {
+    // Upstream's missing-service-account.yaml: admission refuses every pod the Job controller tries.
+    const plugin = { podSpec: { serviceAccount: 'does-not-exist', containers: [{ image: 'alpine' }] } };
+    const [id = ''] = h.createJobs(1, {
+      env: { BUILDKITE_PLUGINS: JSON.stringify([{ [KUBERNETES_PLUGIN]: plugin }]) },
+    });
+    const run = h.start({ config: ['empty-job-grace-period: 1s'] });
+    await run.ready;
+    const detail = await failedByStack(id);
+    expect(detail).toMatch(/^The Kubernetes job spent .+ without starting a pod\.\n/);
+    expect(detail).toContain('error looking up service account');
+    expect(await h.kube.pods.list()).toEqual([]);
   });
 
   it('deletes the Pending pod of a job cancelled in Buildkite, without failing the job', async () => {
