@@ -43,7 +43,7 @@ describe('cpu profile summary', () => {
     ]);
     expect(summary.byEntry.map((share) => [share.name, share.samples])).toEqual([
       ['readWatch dist/src/kube/client.js:10', 4],
-      ['(not ours)', 1],
+      ['not ours: processTicks node:internal/process/task_queues:1 > request node_modules/undici:1', 1],
     ]);
   });
 

@@ -91,12 +91,18 @@ export function summariseProfile(
     busy += n;
     add(byModule, moduleOf(leaf.callFrame.url, options.project), n);
     add(byFunction, frameName(leaf, options.project), n);
-    let entry: ProfileNode | undefined;
+    // Root first: the outermost project frame, or else the two frames under the root (GC, stream events, ...).
+    const stack: ProfileNode[] = [];
     for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
       const frame = nodes.get(at);
-      if (frame?.callFrame.url.includes(options.project) === true) entry = frame;
+      if (frame !== undefined) stack.unshift(frame);
     }
-    add(byEntry, entry === undefined ? '(not ours)' : frameName(entry, options.project), n);
+    const entry = stack.find((frame) => frame.callFrame.url.includes(options.project));
+    const outside = stack
+      .slice(1, 3)
+      .map((frame) => frameName(frame, options.project))
+      .join(' > ');
+    add(byEntry, entry === undefined ? `not ours: ${outside}` : frameName(entry, options.project), n);
   }
   return {
     busySamples: busy,
