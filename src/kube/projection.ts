@@ -7,7 +7,13 @@ import type { Job, ObjectMeta, Pod } from './types.js';
 
 /** Drops keys whose value is undefined so projected objects stay small and compare cleanly. */
 function defined<T extends object>(object: T): T {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as T;
+  // A plain loop: this runs several times per watch event, and entries/filter/fromEntries allocate per key.
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) {
+    const value = (object as Record<string, unknown>)[key];
+    if (value !== undefined) kept[key] = value;
+  }
+  return kept as T;
 }
 
 function projectMeta(metadata: ObjectMeta | undefined): ObjectMeta {
