@@ -3,9 +3,9 @@
  * `KUBECONFIG`), and what /proc says about it: CPU seconds, current and peak RSS.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Linux clock ticks per second for /proc/<pid>/stat times (USER_HZ, 100 on every mainstream arch). */
 const CLOCK_TICKS = 100;
@@ -37,16 +37,37 @@ export interface ControllerProcess {
  */
 export function startControllerProcess(options: {
   readonly command: string;
-  readonly configPath: string;
-  readonly kubeconfigPath: string;
-  readonly home: string;
+  /** Holds the kubeconfig and config file written here, and is the controller's HOME. */
+  readonly dir: string;
+  readonly kubeconfigYaml: string;
+  /** The Buildkite agent API the controller talks to (`agent-config.endpoint`). */
+  readonly endpoint: string;
+  readonly namespace: string;
+  readonly queue: string;
+  /** More config file lines in upstream's keys, e.g. `max-in-flight: 0`. */
+  readonly settings: readonly string[];
 }): ControllerProcess {
+  const kubeconfigPath = join(options.dir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, options.kubeconfigYaml);
+  const configPath = join(options.dir, 'config.yaml');
+  writeFileSync(
+    configPath,
+    [
+      `agent-config: {endpoint: "${options.endpoint}"}`,
+      `namespace: ${options.namespace}`,
+      `queue: ${options.queue}`,
+      `tags: ["queue=${options.queue}"]`,
+      'poll-interval: 1s',
+      'log-format: json',
+      ...options.settings,
+    ].join('\n'),
+  );
   const child = spawn('/bin/sh', ['-c', `exec ${options.command} --config "$BENCH_CONFIG"`], {
     env: {
       PATH: '/usr/local/bin:/usr/bin:/bin',
-      HOME: options.home,
-      KUBECONFIG: options.kubeconfigPath,
-      BENCH_CONFIG: options.configPath,
+      HOME: options.dir,
+      KUBECONFIG: kubeconfigPath,
+      BENCH_CONFIG: configPath,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

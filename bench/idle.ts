@@ -4,7 +4,7 @@
  *
  *   npm run bench:idle -- [--rounds N] [--settle S] [--controller-cmd CMD] [--json]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -30,22 +30,15 @@ async function idleRound(command: string, settleSeconds: number): Promise<IdleRo
   const sim = await startBuildkiteSim({ agentToken: AGENT_TOKEN, rateLimits: false });
   const tier = await startFakeTier({ agentToken: AGENT_TOKEN });
   const dir = mkdtempSync(join(tmpdir(), 'bench-idle-'));
-  const kubeconfigPath = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, tier.kubeconfigYaml);
-  const configPath = join(dir, 'config.yaml');
-  writeFileSync(
-    configPath,
-    [
-      `agent-config: {endpoint: "${sim.agentEndpoint}"}`,
-      `namespace: ${tier.namespace}`,
-      'queue: idle',
-      'tags: ["queue=idle"]',
-      'poll-interval: 1s',
-      'log-format: json',
-      'log-level: warn',
-    ].join('\n'),
-  );
-  const controller = startControllerProcess({ command, configPath, kubeconfigPath, home: dir });
+  const controller = startControllerProcess({
+    command,
+    dir,
+    kubeconfigYaml: tier.kubeconfigYaml,
+    endpoint: sim.agentEndpoint,
+    namespace: tier.namespace,
+    queue: 'idle',
+    settings: ['log-level: warn'],
+  });
   try {
     let usage: ProcessUsage | undefined;
     for (let second = 0; second < settleSeconds; second += 1) {

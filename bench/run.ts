@@ -8,7 +8,7 @@
  * (some failing) with the controller's RSS sampled throughout, then a held batch of unfinished Jobs
  * for the memory figure. Every job must get exactly one Job (no duplicates, none lost) or the run fails.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBuildkiteSim } from '../sim/buildkite/server.js';
@@ -301,30 +301,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (!jobAddedAt.has(uuid)) jobAddedAt.set(uuid, performance.now());
   });
 
-  const kubeconfigPath = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, proxy.kubeconfigYaml);
-  const configPath = join(dir, 'config.yaml');
-  writeFileSync(
-    configPath,
-    [
-      `agent-config: {endpoint: "${sim.agentEndpoint}"}`,
-      `namespace: ${tier.namespace}`,
-      `queue: ${QUEUE}`,
-      `tags: ["queue=${QUEUE}"]`,
-      'poll-interval: 1s',
+  const controller = startControllerProcess({
+    command: options.command,
+    dir,
+    kubeconfigYaml: proxy.kubeconfigYaml,
+    endpoint: sim.agentEndpoint,
+    namespace: tier.namespace,
+    queue: QUEUE,
+    settings: [
       `max-in-flight: ${String(options.maxInFlight)}`,
       ...(options.qps === undefined ? [] : [`k8s-client-rate-limiter-qps: ${String(options.qps)}`]),
       ...(options.burst === undefined ? [] : [`k8s-client-rate-limiter-burst: ${String(options.burst)}`]),
       ...(soak ? [`job-ttl: ${String(options.jobTtlSeconds)}s`] : []),
-      'log-format: json',
       `log-level: ${options.logLevel ?? 'warn'}`,
-    ].join('\n'),
-  );
-  const controller = startControllerProcess({
-    command: options.command,
-    configPath,
-    kubeconfigPath,
-    home: dir,
+    ],
   });
   const alive = (): void => {
     const code = controller.exitCode();

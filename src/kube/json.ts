@@ -9,7 +9,7 @@
 
 const MICRO_TIME_KEYS = new Set(['renewTime', 'acquireTime', 'eventTime']);
 /** Every timestamp field, metav1.Time and MicroTime alike: one lookup per string while parsing. */
-const TIME_KEYS = new Set([
+export const TIME_KEYS: ReadonlySet<string> = new Set([
   ...MICRO_TIME_KEYS,
   'creationTimestamp',
   'deletionTimestamp',
@@ -25,7 +25,7 @@ const TIME_KEYS = new Set([
   'lastTimestamp',
   'time',
 ]);
-const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+export const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 /** Deeper than any Kubernetes object; past it the serialiser's own walk decides (and reports cycles). */
 const MAX_DEPTH = 1000;
 
