@@ -119,9 +119,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
   process.once('exit', killAll);
   const stop = async (): Promise<void> => {
+    // Reverse order: KWOK and controllers first, etcd last. The exit hook stays until all are gone, so a
+    // process that ends in the middle of this still kills the rest.
+    for (const { child } of [...processes].reverse()) await terminate(child);
     process.off('exit', killAll);
-    // Reverse order: KWOK and controllers first, etcd last.
-    for (const { child } of processes.reverse()) await terminate(child);
     processes.length = 0;
     await insecure.close();
     rmSync(dir, { recursive: true, force: true });
