@@ -422,7 +422,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           () => paced.parked >= options.active,
           () =>
             `every held pod to run (${String(paced.parked)} of ${String(options.active)} do; pod agent errors: ${agent.errors.slice(0, 3).join('; ')})`,
-          // A real control plane on 2 busy cores starts about 20 pods a second (Job controller,
+          // A real control plane on 2 busy cores moves about 20 pods a second (Job controller,
           // scheduler, KWOK), far below what the fake does.
           (options.active / 20 + 120) * 1000,
         );
@@ -441,7 +441,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           () => held.every((id) => sim.job(id)?.state === 'finished'),
           () =>
             `every held job to finish (${String(held.filter((id) => sim.job(id)?.state === 'finished').length)} of ${String(held.length)} did; pod agent errors: ${agent.errors.slice(0, 3).join('; ')})`,
-          ((options.active / 100) * 2 + 120) * 1000,
+          // Each finish waits for its pod to show Succeeded: the control plane's pace again.
+          (options.active / 20 + 120) * 1000,
         );
       }
       soakResult = {
