@@ -213,6 +213,32 @@ describe('loadKubeConfig', () => {
     expect([text(fromData.cert), text(fromData.key)]).toEqual(['CERT', 'KEY']);
   });
 
+  it('reads the CA, certificate and key files once, when loading, not on every request', async () => {
+    for (const name of ['ca.crt', 'client.crt', 'client.key']) writeFileSync(join(dir, name), name);
+    const credentials = loaded(
+      load(
+        kubeconfig(
+          { 'certificate-authority': 'ca.crt' },
+          { 'client-certificate': 'client.crt', 'client-key': 'client.key' },
+        ),
+      ),
+    );
+    for (const name of ['ca.crt', 'client.crt', 'client.key']) rmSync(join(dir, name));
+    const options = await httpsOptions(credentials);
+    expect([text(options.ca), text(options.cert), text(options.key)]).toEqual([
+      'ca.crt',
+      'client.crt',
+      'client.key',
+    ]);
+  });
+
+  it('reports a missing CA file when loading, with its path', () => {
+    const result = load(kubeconfig({ 'certificate-authority': 'missing-ca.crt' }, { token: 't' }));
+    expect(result.ok ? '' : result.reason).toMatch(
+      /^cannot load the Kubernetes configuration: .*missing-ca\.crt/,
+    );
+  });
+
   it('sends basic auth and impersonation as the kubeconfig says', async () => {
     const options = await httpsOptions(
       loaded(

@@ -247,10 +247,15 @@ interface User {
   readonly exec?: z.infer<typeof execConfigSchema> | undefined;
 }
 
-/** The credentials of one context. Files are read when used, so rotated ones are picked up. */
+/**
+ * The credentials of one context. CA, certificate and key files are read once, at load, as client-go does
+ * (the client builds its connection pool from them once); tokens from token files and exec plugins are
+ * fetched afresh as they expire.
+ */
 class KubeConfigCredentials implements KubeCredentials {
   readonly #cluster: Cluster;
   readonly #user: User;
+  readonly #tls: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
   readonly #now: () => number;
   readonly #exec: ExecCredentialSource | undefined;
   readonly #authProvider: { readonly file: string; readonly context: string } | undefined;
@@ -269,6 +274,15 @@ class KubeConfigCredentials implements KubeCredentials {
     this.#user = options.user;
     this.#now = options.now;
     this.#authProvider = options.authProvider;
+    // Read now: every request asks for its headers, and none should read these files again.
+    const ca = fileOrData(options.cluster.caFile, options.cluster.caData);
+    const cert = fileOrData(options.user.certFile, options.user.certData);
+    const key = fileOrData(options.user.keyFile, options.user.keyData);
+    this.#tls = {
+      ...(ca === undefined ? {} : { ca }),
+      ...(cert === undefined ? {} : { cert }),
+      ...(key === undefined ? {} : { key }),
+    };
     // Read now so that a missing token file is reported at start-up, not on the first request.
     if (this.#user.tokenFile !== undefined) this.#tokenFromFile(this.#user.tokenFile);
     this.#exec =
@@ -278,7 +292,7 @@ class KubeConfigCredentials implements KubeCredentials {
             config: options.user.exec,
             env: options.env,
             ...(options.user.exec.provideClusterInfo === true
-              ? { cluster: execClusterInfo(options.cluster) }
+              ? { cluster: execClusterInfo(options.cluster, this.#tls.ca) }
               : {}),
             now: options.now,
           });
@@ -298,11 +312,9 @@ class KubeConfigCredentials implements KubeCredentials {
     const user = this.#user;
     if (cluster.skipTlsVerify) options.rejectUnauthorized = false;
     if (cluster.tlsServerName !== undefined) options.servername = cluster.tlsServerName;
-    const ca = fileOrData(cluster.caFile, cluster.caData);
+    const { ca, cert, key } = this.#tls;
     if (ca !== undefined) options.ca = ca;
-    const cert = fileOrData(user.certFile, user.certData);
     if (cert !== undefined) options.cert = cert;
-    const key = fileOrData(user.keyFile, user.keyData);
     if (key !== undefined) options.key = key;
     const headers: Record<string, string> = {};
     if (user.impersonate !== undefined) headers['Impersonate-User'] = user.impersonate;
@@ -343,8 +355,7 @@ function fileOrData(file: string | undefined, data: string | undefined): Buffer 
   return undefined;
 }
 
-function execClusterInfo(cluster: Cluster): ExecClusterInfo {
-  const ca = fileOrData(cluster.caFile, cluster.caData);
+function execClusterInfo(cluster: Cluster, ca: Buffer | undefined): ExecClusterInfo {
   return {
     server: cluster.server,
     ...(cluster.tlsServerName === undefined ? {} : { 'tls-server-name': cluster.tlsServerName }),
