@@ -140,15 +140,39 @@ export function withCanonicalQuantities<T>(spec: T, type: string = POD_SPEC_ROOT
   return canonicalStruct(spec, type) as T;
 }
 
+/**
+ * Per struct type, the fields with a quantity somewhere below them: the walk visits only those, since most of
+ * a pod spec (commands, env values, probes, mounts...) can hold none. A fixpoint, as types may nest.
+ */
+const QUANTITY_FIELDS: ReadonlyMap<string, readonly (readonly [string, FieldSchema])[]> = (() => {
+  const holding = new Set<string>();
+  const holds = (field: FieldSchema): boolean =>
+    field.quantity === true || (field.ref !== undefined && holding.has(field.ref));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [type, fields] of Object.entries(POD_SPEC_TYPES)) {
+      if (!holding.has(type) && Object.values(fields).some(holds)) {
+        holding.add(type);
+        grew = true;
+      }
+    }
+  }
+  return new Map(
+    Object.entries(POD_SPEC_TYPES).map(([type, fields]) => [
+      type,
+      Object.entries(fields).filter(([, field]) => holds(field)),
+    ]),
+  );
+})();
+
 function canonicalStruct(value: unknown, type: string): unknown {
-  const fields = POD_SPEC_TYPES[type];
-  if (fields === undefined || !isRecord(value)) return value;
+  const fields = QUANTITY_FIELDS.get(type);
+  if (fields === undefined || fields.length === 0 || !isRecord(value)) return value;
   let out: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
-    if (field === undefined) continue;
-    const next = canonicalField(item, field);
-    if (next !== item) {
+  for (const [key, field] of fields) {
+    if (!Object.hasOwn(value, key)) continue;
+    const next = canonicalField(value[key], field);
+    if (next !== value[key]) {
       out ??= { ...value };
       out[key] = next;
     }
