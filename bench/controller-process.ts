@@ -26,6 +26,8 @@ export interface ControllerProcess {
   exitCode(): number | undefined;
   /** The last lines it wrote (stdout and stderr), for saying why it failed. */
   outputTail(): string;
+  /** Throws, with its exit status and last lines, once it has exited: a benchmark cannot go on without it. */
+  assertRunning(): void;
   usage(): ProcessUsage;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
@@ -91,6 +93,9 @@ export function startControllerProcess(options: {
     pid,
     exitCode: () => code,
     outputTail: () => lines.join('\n'),
+    assertRunning: () => {
+      if (code !== undefined) throw new Error(`controller exited with ${String(code)}:\n${lines.join('\n')}`);
+    },
     usage: () => processUsage(pid),
     stop: async () => {
       if (code === undefined) child.kill('SIGTERM');

@@ -43,10 +43,7 @@ async function idleRound(command: string, settleSeconds: number): Promise<IdleRo
     let usage: ProcessUsage | undefined;
     for (let second = 0; second < settleSeconds; second += 1) {
       await sleep(1000);
-      const code = controller.exitCode();
-      if (code !== undefined) {
-        throw new Error(`controller exited with ${String(code)}:\n${controller.outputTail()}`);
-      }
+      controller.assertRunning();
       usage = controller.usage();
     }
     if (usage === undefined) throw new Error('--settle must be at least 1 second');

@@ -316,15 +316,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       `log-level: ${options.logLevel ?? 'warn'}`,
     ],
   });
-  const alive = (): void => {
-    const code = controller.exitCode();
-    if (code !== undefined)
-      throw new Error(`controller exited with ${String(code)}:\n${controller.outputTail()}`);
-  };
   const waitFor = async (condition: () => boolean, what: () => string, timeoutMs: number): Promise<void> => {
     await until(
       () => {
-        alive();
+        controller.assertRunning();
         return condition();
       },
       () =>
